@@ -1,0 +1,1 @@
+"""One module per `oco` subcommand, each with `register(subparsers)`."""

@@ -1,0 +1,1 @@
+"""Onboarding: owns the residents — who they are, their category, their status."""

@@ -1,0 +1,1 @@
+"""The project's own library: event envelope and schemas, topics, bus and store helpers."""

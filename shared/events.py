@@ -1,0 +1,249 @@
+"""Data models of every event type on the bus, named in the past tense.
+
+Each model is frozen, keeps unknown fields (forward compatibility) and carries a
+`schema_version`. Field descriptions and examples feed the AsyncAPI documentation.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SlackUserId = str
+SlackChannelId = str
+
+
+class Category(StrEnum):
+    """How a person relates to the city; self-declared in the onboarding form."""
+
+    CITIZEN = "citizen"
+    PROSPECTIVE_MIGRANT = "prospective_migrant"
+    REMOTE_CITIZEN = "remote_citizen"
+
+
+class OfficeRole(StrEnum):
+    EMPLOYEE = "employee"
+    SECTION_CHIEF = "section_chief"
+    AMBASSADOR = "ambassador"
+    ADMIN = "admin"
+
+
+class ProposalStatus(StrEnum):
+    OPEN = "open"
+    UNDER_REVIEW = "under_review"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    LAUNCHED = "launched"
+    COMPLETED = "completed"
+
+
+class EventData(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+    schema_version: int = Field(1, description="Version of this data schema.")
+
+
+# --- residents -------------------------------------------------------------------------
+
+
+class ResidentJoined(EventData):
+    """A person joined the city's workspace."""
+
+    user_id: SlackUserId = Field(min_length=1, examples=["U024BE7LH"])
+    display_name: str = Field("", max_length=200, examples=["Hanako"])
+    real_name: str = Field("", max_length=200)
+    locale: str | None = Field(None, description="Slack locale such as `ja-JP` or `en-US`.")
+    tz: str | None = None
+    joined_at: datetime | None = Field(None, description="When they joined (original time on import).")
+    via: Literal["slack", "import", "city_system"] = "slack"
+
+
+class ResidentRegistered(EventData):
+    """The onboarding service now knows this person (first join or first profile)."""
+
+    user_id: SlackUserId
+    joined_at: datetime | None = None
+    first_time: bool = True
+
+
+class ResidentProfileSubmitted(EventData):
+    """The onboarding form was sent; fields are as the person typed them."""
+
+    user_id: SlackUserId = Field(min_length=1)
+    category: str = Field(description="One of citizen, prospective_migrant, remote_citizen.")
+    display_name: str = Field("", max_length=200)
+    language: str = Field("ja", examples=["ja", "en"])
+    relation: str = Field("", max_length=2000, description="Free text: how they relate to the city.")
+    interests: list[str] = Field(default_factory=list, description="Department keys of interest.")
+    consent: bool = Field(description="Agreed to the community rules and data use.")
+
+
+class ResidentOnboarded(EventData):
+    """Category and profile accepted: the person is a digital resident."""
+
+    user_id: SlackUserId
+    category: Category
+    previous_category: Category | None = None
+    display_name: str = ""
+    language: str = "ja"
+    interests: list[str] = Field(default_factory=list)
+    first_time: bool = Field(True, description="False when an onboarded resident updated the profile.")
+
+
+class ResidentLeft(EventData):
+    """Deactivated or left; personal data must go."""
+
+    user_id: SlackUserId
+    reason: Literal["deactivated", "left", "requested"] = "left"
+
+
+class ResidentErased(EventData):
+    """Personal data removed everywhere the onboarding service owned it."""
+
+    user_id: SlackUserId
+
+
+class ResidentMovedIn(EventData):
+    """A digital resident actually moved to the city (published by city systems)."""
+
+    user_id: SlackUserId
+    moved_in_on: datetime
+    from_category: Category | None = None
+
+
+# --- activity --------------------------------------------------------------------------
+
+
+class MessagePosted(EventData):
+    """A person posted (or edited, or deleted) a message in a channel."""
+
+    user_id: SlackUserId
+    channel_id: SlackChannelId
+    ts: str = Field(description="Slack message timestamp, unique within the channel.")
+    thread_ts: str | None = None
+    posted_at: datetime
+    text_length: int = Field(0, ge=0, description="Length only: the text itself is not kept on the bus.")
+    edited: bool = False
+    deleted: bool = False
+
+
+class ReactionAdded(EventData):
+    user_id: SlackUserId
+    channel_id: SlackChannelId
+    message_ts: str
+    message_author_id: SlackUserId | None = None
+    reaction: str = Field(examples=["bulb", "+1"])
+    reacted_at: datetime
+
+
+class ReactionRemoved(ReactionAdded):
+    pass
+
+
+# --- roles -----------------------------------------------------------------------------
+
+
+class RoleApplicationSubmitted(EventData):
+    user_id: SlackUserId
+    role: Literal["employee"] = "employee"
+    motivation: str = Field(min_length=1, max_length=3000)
+    skills: str = Field("", max_length=3000)
+    hours_per_month: int = Field(ge=0, le=744)
+
+
+class RoleGranted(EventData):
+    user_id: SlackUserId
+    role: str
+    granted_by: SlackUserId | None = None
+    reason: str = ""
+    department: str | None = None
+    term_ends_at: datetime | None = None
+
+
+class RoleRevoked(EventData):
+    user_id: SlackUserId
+    role: str
+    revoked_by: SlackUserId | None = None
+    reason: str = ""
+
+
+class RoleDenied(EventData):
+    user_id: SlackUserId = Field(description="Who attempted the action.")
+    action: str = Field(examples=["approve_application", "appoint"])
+    reason: str
+
+
+# --- proposals and projects ------------------------------------------------------------
+
+
+class ProposalSubmitted(EventData):
+    user_id: SlackUserId
+    title: str = Field(min_length=1, max_length=150)
+    problem: str = Field("", max_length=3000)
+    idea: str = Field("", max_length=3000)
+    department: str = ""
+    source_channel_id: SlackChannelId | None = None
+    source_ts: str | None = None
+
+
+class ProposalCreated(ProposalSubmitted):
+    proposal_id: str
+
+
+class ProposalSupported(EventData):
+    proposal_id: str
+    user_id: SlackUserId
+    supports: int = Field(ge=0, description="Support count after this change.")
+
+
+class ProposalUnsupported(ProposalSupported):
+    pass
+
+
+class ProposalAnswered(EventData):
+    proposal_id: str
+    answered_by: SlackUserId
+    decision: Literal["accepted", "declined"]
+    answer: str = Field(min_length=1, max_length=3000)
+
+
+class ProjectLaunched(EventData):
+    project_id: str
+    proposal_id: str
+    name: str
+    owner_id: SlackUserId
+    member_ids: list[SlackUserId] = Field(default_factory=list)
+
+
+class ProjectCompleted(EventData):
+    project_id: str
+    summary: str
+
+
+# --- city systems and notifications ----------------------------------------------------
+
+
+class AnnouncementPublished(EventData):
+    """An announcement from the city to broadcast."""
+
+    title: str = Field(min_length=1, max_length=150)
+    body: str = Field(min_length=1, max_length=3000)
+    body_en: str | None = None
+    interests: list[str] = Field(default_factory=list, description="Department keys; empty = everyone.")
+
+
+class NotificationDelivered(EventData):
+    delivery_key: str
+    method: str
+    channel: str | None = None
+    ts: str | None = None
+    cause_event_id: str
+
+
+class NotificationFailed(EventData):
+    delivery_key: str
+    method: str
+    error: str
+    cause_event_id: str

@@ -1,0 +1,76 @@
+"""The topic catalogue: every topic, the model of its events, its partitions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from shared import events as ev
+
+DLQ_SUFFIX = ".dlq"
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    model: type[BaseModel]
+    partitions: int = 6
+    description: str = ""
+
+    @property
+    def dlq(self) -> str:
+        return self.name + DLQ_SUFFIX
+
+
+RESIDENT_JOINED = Topic("resident.joined", ev.ResidentJoined, description="A person joined the workspace.")
+RESIDENT_REGISTERED = Topic("resident.registered", ev.ResidentRegistered, description="Onboarding registered a new resident.")
+RESIDENT_PROFILE_SUBMITTED = Topic("resident.profile_submitted", ev.ResidentProfileSubmitted, description="The onboarding form was sent.")
+RESIDENT_ONBOARDED = Topic("resident.onboarded", ev.ResidentOnboarded, description="Category and profile accepted.")
+RESIDENT_LEFT = Topic("resident.left", ev.ResidentLeft, description="Deactivated or left; personal data must go.")
+RESIDENT_ERASED = Topic("resident.erased", ev.ResidentErased, description="Personal data removed.")
+RESIDENT_MOVED_IN = Topic("resident.moved_in", ev.ResidentMovedIn, description="A digital resident became a real resident.")
+ROLE_APPLICATION_SUBMITTED = Topic("role.application_submitted", ev.RoleApplicationSubmitted)
+ROLE_GRANTED = Topic("role.granted", ev.RoleGranted)
+ROLE_REVOKED = Topic("role.revoked", ev.RoleRevoked)
+ROLE_DENIED = Topic("role.denied", ev.RoleDenied)
+PROPOSAL_SUBMITTED = Topic("proposal.submitted", ev.ProposalSubmitted)
+PROPOSAL_CREATED = Topic("proposal.created", ev.ProposalCreated)
+PROPOSAL_SUPPORTED = Topic("proposal.supported", ev.ProposalSupported)
+PROPOSAL_UNSUPPORTED = Topic("proposal.unsupported", ev.ProposalUnsupported)
+PROPOSAL_ANSWERED = Topic("proposal.answered", ev.ProposalAnswered)
+PROJECT_LAUNCHED = Topic("project.launched", ev.ProjectLaunched)
+PROJECT_COMPLETED = Topic("project.completed", ev.ProjectCompleted)
+MESSAGE_POSTED = Topic("activity.message_posted", ev.MessagePosted, partitions=12)
+REACTION_ADDED = Topic("activity.reaction_added", ev.ReactionAdded, partitions=12)
+REACTION_REMOVED = Topic("activity.reaction_removed", ev.ReactionRemoved, partitions=12)
+ANNOUNCEMENT_PUBLISHED = Topic("city.announcement_published", ev.AnnouncementPublished)
+NOTIFICATION_DELIVERED = Topic("notification.delivered", ev.NotificationDelivered)
+NOTIFICATION_FAILED = Topic("notification.failed", ev.NotificationFailed)
+
+CATALOGUE: dict[str, Topic] = {
+    t.name: t
+    for t in [
+        RESIDENT_JOINED, RESIDENT_REGISTERED, RESIDENT_PROFILE_SUBMITTED, RESIDENT_ONBOARDED, RESIDENT_LEFT,
+        RESIDENT_ERASED, RESIDENT_MOVED_IN, ROLE_APPLICATION_SUBMITTED, ROLE_GRANTED,
+        ROLE_REVOKED, ROLE_DENIED, PROPOSAL_SUBMITTED, PROPOSAL_CREATED, PROPOSAL_SUPPORTED,
+        PROPOSAL_UNSUPPORTED, PROPOSAL_ANSWERED, PROJECT_LAUNCHED, PROJECT_COMPLETED,
+        MESSAGE_POSTED, REACTION_ADDED, REACTION_REMOVED, ANNOUNCEMENT_PUBLISHED,
+        NOTIFICATION_DELIVERED, NOTIFICATION_FAILED,
+    ]
+}
+
+
+def all_topic_names() -> list[str]:
+    """Every domain topic and its dead-letter topic."""
+    names = []
+    for topic in CATALOGUE.values():
+        names += [topic.name, topic.dlq]
+    return names
+
+
+def topic(name: str) -> Topic:
+    try:
+        return CATALOGUE[name]
+    except KeyError:
+        raise KeyError(f"unknown topic {name!r}; known: {', '.join(sorted(CATALOGUE))}") from None

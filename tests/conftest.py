@@ -1,0 +1,52 @@
+"""Session-wide infrastructure: the real Kafka broker and document store.
+
+When OCO_KAFKA_BOOTSTRAP and OCO_MONGO_URL point at running servers they are used as they
+are; otherwise the local ones are started with `oco.infra` (and left running for the next
+run). A missing server is a test failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import pytest
+
+from oco import infra
+
+
+def _reachable(hostport: str) -> bool:
+    host, _, port = hostport.rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port)), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="session")
+def infrastructure() -> dict[str, str]:
+    """Real Kafka and FerretDB/MongoDB, reachable, with the catalogue's topics created."""
+    if not (os.environ.get("OCO_KAFKA_BOOTSTRAP") and os.environ.get("OCO_MONGO_URL")):
+        try:
+            infra.up()
+        except infra.InfraError as exc:
+            pytest.fail(f"could not start the local infrastructure: {exc}")
+        os.environ.update(infra.local_env())
+    bootstrap = os.environ["OCO_KAFKA_BOOTSTRAP"]
+    if not _reachable(bootstrap.split(",")[0]):
+        pytest.fail(f"Kafka is not reachable at {bootstrap}")
+    import asyncio
+
+    from shared.admin import ensure_topics
+    from shared.settings import KafkaSettings
+
+    asyncio.run(ensure_topics(KafkaSettings()))
+    return {"kafka": bootstrap, "mongo": os.environ["OCO_MONGO_URL"]}
+
+
+def pytest_collection_modifyitems(items):
+    """Integration and e2e tests need the real servers: give them the fixture."""
+    for item in items:
+        if item.get_closest_marker("integration") or item.get_closest_marker("e2e") or item.get_closest_marker("browser"):
+            item.fixturenames.insert(0, "infrastructure")
