@@ -103,6 +103,7 @@ class Consumer:
         service: str,
         retries: int = 4,
         backoff_seconds: float = 0.2,
+        offset_reset: str = "earliest",
     ) -> None:
         self.topic = topic
         self.group = group
@@ -112,6 +113,7 @@ class Consumer:
         self.service = service
         self.retries = retries
         self.backoff_seconds = backoff_seconds
+        self.offset_reset = offset_reset
 
     def attach(self, broker: KafkaBroker) -> None:
         """Register the subscriber; offsets are committed after `on_message` returns."""
@@ -119,7 +121,7 @@ class Consumer:
         @broker.subscriber(
             self.topic.name,
             group_id=self.group,
-            auto_offset_reset="earliest",
+            auto_offset_reset=self.offset_reset,
             ack_policy=AckPolicy.NACK_ON_ERROR,
             title=f"{self.group}:{self.topic.name}",
         )

@@ -64,7 +64,7 @@ class ServiceRuntime:
 
     def consume(self, topic: Topic, handler: Handler, *, group: str | None = None) -> Consumer:
         """Subscribe `handler` to `topic` in this service's consumer group."""
-        group = group or f"oco-{self.name}"
+        group = group or f"{self.settings.consumer_group_prefix}-{self.name}"
         consumer = Consumer(
             topic=topic,
             group=group,
@@ -74,6 +74,7 @@ class ServiceRuntime:
             service=self.name,
             retries=self.settings.handler_retries,
             backoff_seconds=self.settings.handler_backoff_seconds,
+            offset_reset=self.settings.consumer_offset_reset,
         )
         consumer.attach(self.broker)
         self.consumers.append(consumer)

@@ -30,6 +30,10 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     log_level: str = "INFO"
     http_host: str = "127.0.0.1"
+    # Consumer groups are `<prefix>-<service>`; a new group starts at `consumer_offset_reset`.
+    # Tests use a prefix of their own and "latest", so concurrent runs don't share groups.
+    consumer_group_prefix: str = "oco"
+    consumer_offset_reset: Literal["earliest", "latest"] = "earliest"
     # Consumer retry policy for transient failures before a message goes to the DLQ.
     handler_retries: int = 4
     handler_backoff_seconds: float = 0.2

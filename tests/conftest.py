@@ -9,10 +9,16 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 
 import pytest
 
 from oco import infra
+
+
+# Consumer groups of this test session are its own; they start at the topics' end.
+os.environ.setdefault("OCO_CONSUMER_GROUP_PREFIX", f"test-{uuid.uuid4().hex[:8]}")
+os.environ.setdefault("OCO_CONSUMER_OFFSET_RESET", "latest")
 
 
 def _reachable(hostport: str) -> bool:
