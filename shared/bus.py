@@ -84,6 +84,10 @@ class Publisher:
         )
         metrics.EVENTS_PUBLISHED.labels(self.service, event.type).inc()
 
+    async def publish_raw(self, value: bytes, *, topic: str, key: bytes | None, headers: dict[str, str]) -> None:
+        """Publish bytes as they are (dead letters keep the original value untouched)."""
+        await self.broker.publish(value, topic=topic, key=key, headers=headers)
+
     async def publish_all(self, events: Sequence[CloudEvent]) -> None:
         for event in events:
             await self.publish(event)
@@ -215,7 +219,7 @@ class Consumer:
             dlq_headers["dlq-original-partition"] = str(record.partition)
             dlq_headers["dlq-original-offset"] = str(record.offset)
         key = record.key if record is not None else None
-        await self.publisher.broker.publish(value or b"", topic=self.topic.dlq, key=key, headers=dlq_headers)
+        await self.publisher.publish_raw(value or b"", topic=self.topic.dlq, key=key, headers=dlq_headers)
         metrics.DEAD_LETTERS.labels(self.service, self.topic.name).inc()
         log.warning("dead-lettered a message from %s: %s", self.topic.name, reason)
 

@@ -1,5 +1,7 @@
+from pydantic import Field
+
 from shared.settings import ServiceSettings
 
 
 class OnboardingSettings(ServiceSettings):
-    port: int = 8101
+    port: int = Field(8101, validation_alias="OCO_ONBOARDING_PORT")

@@ -1,0 +1,116 @@
+"""`oco up`: the whole system in the foreground — infrastructure, Slack stand-in (when no
+real Slack token is set), every service — with their logs; Ctrl-C stops them all cleanly."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from oco import infra
+from oco.services import SERVICES, service_port
+
+STANDIN_TOKEN = "xoxb-oco-standin"
+
+
+def register(sub) -> None:
+    parser = sub.add_parser("up", help="start the infrastructure and every service in the foreground")
+    parser.add_argument("--demo", action="store_true", help="load the demo workspace once the services are up")
+    parser.add_argument("--only", nargs="*", choices=sorted(SERVICES), help="start only these services")
+    parser.set_defaults(func=run)
+
+
+def _environment() -> dict[str, str]:
+    env = dict(os.environ)
+    if not (env.get("OCO_KAFKA_BOOTSTRAP") and env.get("OCO_MONGO_URL")):
+        for line in infra.up():
+            print(f"[oco] {line}", flush=True)
+        env.update(infra.local_env())
+    if not env.get("SLACK_BOT_TOKEN"):
+        port = env.get("OCO_SLACK_STANDIN_PORT", "3900")
+        env.update(
+            SLACK_BOT_TOKEN=STANDIN_TOKEN,
+            SLACK_API_URL=f"http://127.0.0.1:{port}/api/",
+            OCO_SLACK_STANDIN_PORT=port,
+            OCO_SLACK_STANDIN_TOKEN=STANDIN_TOKEN,
+        )
+        env.setdefault("SLACK_SIGNING_SECRET", secrets.token_hex(16))
+        print(f"[oco] no SLACK_BOT_TOKEN: using the Slack stand-in at {env['SLACK_API_URL']} (offline mode)", flush=True)
+    return env
+
+
+def _pipe(name: str, stream) -> None:
+    for line in iter(stream.readline, b""):
+        sys.stdout.write(f"{name:>11} | {line.decode(errors='replace')}")
+        sys.stdout.flush()
+
+
+def _start(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "oco.cli", *args], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    threading.Thread(target=_pipe, args=(name, proc.stdout), daemon=True).start()
+    return proc
+
+
+def _wait_healthy(port: int, timeout: float = 60) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:
+            pass
+        time.sleep(0.5)
+    return False
+
+
+def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 30
+    for name, proc in procs.items():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"[oco] {name} did not stop in time; killing it", flush=True)
+            proc.kill()
+
+
+def run(args) -> int:
+    try:
+        env = _environment()
+    except infra.InfraError as exc:
+        print(f"oco up: {exc}", file=sys.stderr)
+        return 1
+    procs: dict[str, subprocess.Popen] = {}
+    if env.get("SLACK_BOT_TOKEN") == STANDIN_TOKEN:
+        procs["slack"] = _start("slack", ["slack-standin"], env)
+    for name in args.only or SERVICES:
+        procs[name] = _start(name, ["run", name], env)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        ready = {name: _wait_healthy(service_port(name, env)) for name in (args.only or SERVICES)}
+        print("[oco] ready: " + ", ".join(f"{n}={'yes' if ok else 'NO'}" for n, ok in ready.items()), flush=True)
+        if args.demo:
+            subprocess.run([sys.executable, "-m", "oco.cli", "demo"], env=env, check=False)
+        dashboard = service_port("dashboard", env)
+        print(f"[oco] dashboard: http://127.0.0.1:{dashboard}/   (Ctrl-C stops everything)", flush=True)
+        while all(p.poll() is None for p in procs.values()):
+            time.sleep(0.5)
+        dead = [n for n, p in procs.items() if p.poll() is not None]
+        print(f"[oco] {', '.join(dead)} exited; stopping the rest", flush=True)
+        return 1
+    except KeyboardInterrupt:
+        print("\n[oco] stopping…", flush=True)
+        return 0
+    finally:
+        _stop_all(procs)

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The test command: installs everything, starts the real Kafka broker and document store
+# (or reuses running ones), and runs every test layer. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OCO_WITH_BROWSER=1 scripts/bootstrap.sh
+.venv/bin/oco infra up
+export OCO_KAFKA_BOOTSTRAP="${OCO_KAFKA_BOOTSTRAP:-127.0.0.1:19092}"
+export OCO_MONGO_URL="${OCO_MONGO_URL:-mongodb://127.0.0.1:27027/}"
+exec .venv/bin/python -m pytest "$@"
