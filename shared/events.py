@@ -146,11 +146,73 @@ class ReactionRemoved(ReactionAdded):
 
 
 class RoleApplicationSubmitted(EventData):
+    """Someone sent the `/oco apply` form to become an employee (職員)."""
+
     user_id: SlackUserId
     role: Literal["employee"] = "employee"
     motivation: str = Field(min_length=1, max_length=3000)
     skills: str = Field("", max_length=3000)
     hours_per_month: int = Field(ge=0, le=744)
+
+
+class RoleApplicationOpened(EventData):
+    """The roles service accepted an application; section chiefs are to review it."""
+
+    application_id: str = Field(description="Value of the review message's Approve / Reject buttons.")
+    user_id: SlackUserId = Field(description="The applicant.")
+    role: str = "employee"
+    motivation: str = ""
+    skills: str = ""
+    hours_per_month: int = 0
+    submitted_at: datetime | None = None
+
+
+class RoleApplicationReviewed(EventData):
+    """Someone clicked Approve, or sent the rejection modal; the roles service decides if it counts."""
+
+    application_id: str = Field(min_length=1, max_length=100)
+    reviewer_id: SlackUserId = Field(min_length=1, description="Who clicked; authorised by the roles service.")
+    decision: Literal["approve", "reject"]
+    reason: str = Field("", max_length=3000, description="Required for a rejection; sent to the applicant.")
+    channel_id: SlackChannelId | None = Field(None, description="Where the reviewer clicked (for an ephemeral answer).")
+    message_ts: str | None = Field(None, description="The review message that was clicked.")
+    response_url: str | None = None
+
+
+class RoleApplicationRejected(EventData):
+    """A section chief rejected an application; the applicant is told the reason."""
+
+    application_id: str
+    user_id: SlackUserId = Field(description="The applicant.")
+    role: str = "employee"
+    rejected_by: SlackUserId
+    reason: str = ""
+
+
+class RoleAppointmentRequested(EventData):
+    """`/oco appoint @someone ROLE [until DATE] [department]`; the roles service authorises it."""
+
+    actor_id: SlackUserId = Field(min_length=1, description="Who asked for the appointment.")
+    target_user_id: SlackUserId = Field(min_length=1)
+    role: str = Field(min_length=1, max_length=40, examples=["section_chief", "ambassador"])
+    department: str | None = Field(None, max_length=60, description="Department key, for a section chief of one 課.")
+    term_ends_on: str | None = Field(None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="Last day of the term (city time).")
+    term_ends_at: datetime | None = Field(None, description="Exact end of the term; wins over `term_ends_on`.")
+    reason: str = Field("", max_length=500)
+    channel_id: SlackChannelId | None = None
+    response_url: str | None = None
+
+
+class RoleRevocationRequested(EventData):
+    """`/oco revoke @someone ROLE [department]`; the roles service authorises it."""
+
+    actor_id: SlackUserId = Field(min_length=1)
+    target_user_id: SlackUserId = Field(min_length=1)
+    role: str = Field(min_length=1, max_length=40)
+    department: str | None = Field(None, max_length=60, description="Only the grant for this 課; all of the role when empty.")
+    reason: str = Field("", max_length=500)
+    channel_id: SlackChannelId | None = None
+    response_url: str | None = None
 
 
 class RoleGranted(EventData):
@@ -160,6 +222,14 @@ class RoleGranted(EventData):
     reason: str = ""
     department: str | None = None
     term_ends_at: datetime | None = None
+    grant_id: str | None = Field(None, description="The grant's id in the roles service.")
+    application_id: str | None = Field(None, description="Set when the grant approved an application.")
+    role_member_ids: list[SlackUserId] | None = Field(
+        None, description="Everyone holding the role in the tenant after this change (for user-group sync)."
+    )
+    members_as_of: datetime | None = Field(None, description="When `role_member_ids` was read.")
+    channel_id: SlackChannelId | None = Field(None, description="Where the actor asked (for an ephemeral answer).")
+    response_url: str | None = None
 
 
 class RoleRevoked(EventData):
@@ -167,12 +237,28 @@ class RoleRevoked(EventData):
     role: str
     revoked_by: SlackUserId | None = None
     reason: str = ""
+    cause: str = Field("", examples=["revoked", "term_ended", "replaced", "left"])
+    grant_id: str | None = None
+    department: str | None = None
+    role_member_ids: list[SlackUserId] | None = None
+    members_as_of: datetime | None = None
+    notify_user_ids: list[SlackUserId] = Field(
+        default_factory=list, description="Others to tell (the admins when a term ended)."
+    )
+    channel_id: SlackChannelId | None = None
+    response_url: str | None = None
 
 
 class RoleDenied(EventData):
     user_id: SlackUserId = Field(description="Who attempted the action.")
     action: str = Field(examples=["approve_application", "appoint"])
     reason: str
+    code: str = Field("", examples=["not_authorised", "already_decided", "already_applied"])
+    attempted_role: str | None = None
+    target_user_id: SlackUserId | None = None
+    application_id: str | None = None
+    channel_id: SlackChannelId | None = Field(None, description="Answer ephemerally here; DM the actor when empty.")
+    response_url: str | None = None
 
 
 # --- proposals and projects ------------------------------------------------------------

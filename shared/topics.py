@@ -34,6 +34,11 @@ ROLE_APPLICATION_SUBMITTED = Topic("role.application_submitted", ev.RoleApplicat
 ROLE_GRANTED = Topic("role.granted", ev.RoleGranted)
 ROLE_REVOKED = Topic("role.revoked", ev.RoleRevoked)
 ROLE_DENIED = Topic("role.denied", ev.RoleDenied)
+ROLE_APPLICATION_OPENED = Topic("role.application_opened", ev.RoleApplicationOpened, description="An application awaits review by the section chiefs.")
+ROLE_APPLICATION_REVIEWED = Topic("role.application_reviewed", ev.RoleApplicationReviewed, description="Someone approved or rejected an application (not yet authorised).")
+ROLE_APPLICATION_REJECTED = Topic("role.application_rejected", ev.RoleApplicationRejected, description="A section chief rejected an application.")
+ROLE_APPOINTMENT_REQUESTED = Topic("role.appointment_requested", ev.RoleAppointmentRequested, description="Someone asked to appoint a person to a role.")
+ROLE_REVOCATION_REQUESTED = Topic("role.revocation_requested", ev.RoleRevocationRequested, description="Someone asked to revoke a person's role.")
 PROPOSAL_SUBMITTED = Topic("proposal.submitted", ev.ProposalSubmitted)
 PROPOSAL_CREATED = Topic("proposal.created", ev.ProposalCreated)
 PROPOSAL_SUPPORTED = Topic("proposal.supported", ev.ProposalSupported)
@@ -57,6 +62,8 @@ CATALOGUE: dict[str, Topic] = {
         PROPOSAL_UNSUPPORTED, PROPOSAL_ANSWERED, PROJECT_LAUNCHED, PROJECT_COMPLETED,
         MESSAGE_POSTED, REACTION_ADDED, REACTION_REMOVED, ANNOUNCEMENT_PUBLISHED,
         NOTIFICATION_DELIVERED, NOTIFICATION_FAILED,
+        ROLE_APPLICATION_OPENED, ROLE_APPLICATION_REVIEWED, ROLE_APPLICATION_REJECTED,
+        ROLE_APPOINTMENT_REQUESTED, ROLE_REVOCATION_REQUESTED,
     ]
 }
 
