@@ -64,7 +64,9 @@ class ServiceRuntime:
 
     def consume(self, topic: Topic, handler: Handler, *, group: str | None = None) -> Consumer:
         """Subscribe `handler` to `topic` in this service's consumer group."""
-        group = group or f"{self.settings.consumer_group_prefix}-{self.name}"
+        # One group per (service, topic): subscribers of one service then never make each
+        # other rebalance, so a start or restart settles in one join instead of a cascade.
+        group = group or f"{self.settings.consumer_group_prefix}-{self.name}.{topic.name}"
         consumer = Consumer(
             topic=topic,
             group=group,
