@@ -272,16 +272,26 @@ class ProposalSubmitted(EventData):
     department: str = ""
     source_channel_id: SlackChannelId | None = None
     source_ts: str | None = None
+    via: str = Field("form", examples=["form", "shortcut", "reaction"], description="How the idea was proposed.")
+    source_permalink: str | None = Field(None, description="Link to the message the idea came from.")
+    channel_id: SlackChannelId | None = Field(None, description="Where the proposer acted (for an ephemeral answer).")
 
 
 class ProposalCreated(ProposalSubmitted):
     proposal_id: str
+    created_by: SlackUserId | None = Field(
+        None, description="Who turned it into a proposal when not the author (a section chief's 💡)."
+    )
 
 
 class ProposalSupported(EventData):
     proposal_id: str
     user_id: SlackUserId
     supports: int = Field(ge=0, description="Support count after this change.")
+    via: str = Field("button", examples=["button", "reaction"])
+    counted_at: datetime | None = Field(
+        None, description="When `supports` was counted: the latest count is the true one (for live counters)."
+    )
 
 
 class ProposalUnsupported(ProposalSupported):
@@ -301,11 +311,144 @@ class ProjectLaunched(EventData):
     name: str
     owner_id: SlackUserId
     member_ids: list[SlackUserId] = Field(default_factory=list)
+    channel_id: SlackChannelId | None = Field(None, description="The project's own channel.")
+    title: str = ""
 
 
 class ProjectCompleted(EventData):
     project_id: str
     summary: str
+    proposal_id: str | None = None
+    completed_by: SlackUserId | None = None
+
+
+class ProposalPosted(EventData):
+    """The notifier posted a proposal to the ideas channel; 👍 on that post supports it."""
+
+    proposal_id: str
+    channel_id: SlackChannelId
+    ts: str
+    permalink: str | None = None
+    source_permalink: str | None = None
+    source_excerpt: str | None = Field(
+        None, max_length=150, description="First line of the source message (titles 💡 proposals)."
+    )
+
+
+class ProposalSupportRequested(EventData):
+    """Someone pressed Support on a proposal: toggles their support (the projects service decides)."""
+
+    proposal_id: str = Field(min_length=1, max_length=100)
+    user_id: SlackUserId = Field(min_length=1)
+    channel_id: SlackChannelId | None = Field(None, description="Where they clicked (for an ephemeral answer).")
+    message_ts: str | None = None
+    response_url: str | None = None
+
+
+class ProposalAnswerSubmitted(EventData):
+    """The answer modal was sent; the projects service checks the answerer is a section chief."""
+
+    proposal_id: str = Field(min_length=1, max_length=100)
+    user_id: SlackUserId = Field(min_length=1, description="Who answered; authorised by the projects service.")
+    decision: Literal["accepted", "declined"]
+    answer: str = Field("", max_length=3000, description="The official answer; required, refused when empty.")
+    channel_id: SlackChannelId | None = None
+    response_url: str | None = None
+
+
+class ProposalActionRefused(EventData):
+    """An action on a proposal or project was refused; nothing changed. The actor is told why."""
+
+    user_id: SlackUserId = Field(description="Who attempted the action.")
+    action: str = Field(examples=["support", "answer", "progress", "complete", "propose"])
+    code: str = Field(examples=["not_authorised", "own_proposal", "illegal_transition", "not_found"])
+    reason: str
+    proposal_id: str | None = None
+    project_id: str | None = None
+    status: ProposalStatus | None = Field(None, description="The proposal's status when refused.")
+    channel_id: SlackChannelId | None = Field(None, description="Answer ephemerally here; DM the actor when empty.")
+    response_url: str | None = None
+
+
+class ProposalStatusChanged(EventData):
+    """A proposal moved along open → under_review → accepted|declined, accepted → launched → completed.
+
+    Carries who is to be told: the author and supporters (DMs), the source thread, and for
+    `under_review` the section chiefs who may answer.
+    """
+
+    proposal_id: str
+    title: str
+    status: ProposalStatus
+    previous_status: ProposalStatus | None = None
+    author_id: SlackUserId
+    supporter_ids: list[SlackUserId] = Field(default_factory=list)
+    supports: int = 0
+    section_chief_ids: list[SlackUserId] = Field(default_factory=list)
+    source_channel_id: SlackChannelId | None = None
+    source_ts: str | None = None
+    post_channel_id: SlackChannelId | None = Field(None, description="The proposal's post in the ideas channel.")
+    post_ts: str | None = None
+    changed_by: SlackUserId | None = None
+    answer: str | None = None
+    project_id: str | None = None
+    project_channel_id: SlackChannelId | None = None
+    summary: str | None = None
+
+
+class ProjectChannelRequested(EventData):
+    """An accepted proposal needs its project channel: the notifier creates it and invites the team."""
+
+    project_id: str
+    proposal_id: str
+    name: str = Field(description="Suggested channel name (lower case, no spaces, ≤ 80 characters).")
+    title: str
+    owner_id: SlackUserId
+    member_ids: list[SlackUserId] = Field(default_factory=list)
+
+
+class ProjectChannelCreated(EventData):
+    """The notifier created (or found) the project's channel."""
+
+    project_id: str
+    proposal_id: str
+    channel_id: SlackChannelId
+    name: str | None = None
+
+
+class ProjectProgressSubmitted(EventData):
+    """`/oco project update TEXT` in a project channel."""
+
+    user_id: SlackUserId = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=3000)
+    channel_id: SlackChannelId | None = Field(None, description="Where it was typed; names the project.")
+    project_id: str | None = None
+    response_url: str | None = None
+
+
+class ProjectProgressReported(EventData):
+    """A project's progress update, accepted; told in the project channel and the proposal's threads."""
+
+    project_id: str
+    proposal_id: str
+    user_id: SlackUserId
+    text: str
+    title: str = ""
+    channel_id: SlackChannelId | None = Field(None, description="The project channel.")
+    post_channel_id: SlackChannelId | None = None
+    post_ts: str | None = None
+    source_channel_id: SlackChannelId | None = None
+    source_ts: str | None = None
+
+
+class ProjectCompletionSubmitted(EventData):
+    """`/oco project complete SUMMARY` in a project channel."""
+
+    user_id: SlackUserId = Field(min_length=1)
+    summary: str = Field(min_length=1, max_length=3000)
+    channel_id: SlackChannelId | None = None
+    project_id: str | None = None
+    response_url: str | None = None
 
 
 # --- city systems and notifications ----------------------------------------------------

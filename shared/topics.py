@@ -52,6 +52,16 @@ REACTION_REMOVED = Topic("activity.reaction_removed", ev.ReactionRemoved, partit
 ANNOUNCEMENT_PUBLISHED = Topic("city.announcement_published", ev.AnnouncementPublished)
 NOTIFICATION_DELIVERED = Topic("notification.delivered", ev.NotificationDelivered)
 NOTIFICATION_FAILED = Topic("notification.failed", ev.NotificationFailed)
+PROPOSAL_POSTED = Topic("proposal.posted", ev.ProposalPosted, description="The notifier posted a proposal to the ideas channel.")
+PROPOSAL_SUPPORT_REQUESTED = Topic("proposal.support_requested", ev.ProposalSupportRequested, description="Support button pressed (toggle; not yet checked).")
+PROPOSAL_ANSWER_SUBMITTED = Topic("proposal.answer_submitted", ev.ProposalAnswerSubmitted, description="A proposal's answer modal was sent (not yet authorised).")
+PROPOSAL_ACTION_REFUSED = Topic("proposal.action_refused", ev.ProposalActionRefused, description="An action on a proposal or project was refused, with the reason.")
+PROPOSAL_STATUS_CHANGED = Topic("proposal.status_changed", ev.ProposalStatusChanged, description="A proposal's status moved forward; who is to be told.")
+PROJECT_CHANNEL_REQUESTED = Topic("project.channel_requested", ev.ProjectChannelRequested, description="An accepted proposal needs its project channel.")
+PROJECT_CHANNEL_CREATED = Topic("project.channel_created", ev.ProjectChannelCreated, description="The notifier created the project's channel.")
+PROJECT_PROGRESS_SUBMITTED = Topic("project.progress_submitted", ev.ProjectProgressSubmitted, description="A progress update was typed (not yet checked).")
+PROJECT_PROGRESS_REPORTED = Topic("project.progress_reported", ev.ProjectProgressReported, description="A project's progress update, accepted.")
+PROJECT_COMPLETION_SUBMITTED = Topic("project.completion_submitted", ev.ProjectCompletionSubmitted, description="Someone asked to complete a project (not yet authorised).")
 
 CATALOGUE: dict[str, Topic] = {
     t.name: t
@@ -64,6 +74,9 @@ CATALOGUE: dict[str, Topic] = {
         NOTIFICATION_DELIVERED, NOTIFICATION_FAILED,
         ROLE_APPLICATION_OPENED, ROLE_APPLICATION_REVIEWED, ROLE_APPLICATION_REJECTED,
         ROLE_APPOINTMENT_REQUESTED, ROLE_REVOCATION_REQUESTED,
+        PROPOSAL_POSTED, PROPOSAL_SUPPORT_REQUESTED, PROPOSAL_ANSWER_SUBMITTED, PROPOSAL_ACTION_REFUSED,
+        PROPOSAL_STATUS_CHANGED, PROJECT_CHANNEL_REQUESTED, PROJECT_CHANNEL_CREATED,
+        PROJECT_PROGRESS_SUBMITTED, PROJECT_PROGRESS_REPORTED, PROJECT_COMPLETION_SUBMITTED,
     ]
 }
 
