@@ -29,3 +29,12 @@ def test_kafka_pom_pins_kafka_and_the_logging_binding():
 def test_ferretdb_program_pins_v1_24_2():
     gomod = (ROOT / "deploy" / "ferretdb" / "go.mod").read_text()
     assert "github.com/FerretDB/FerretDB v1.24.2" in gomod
+
+
+def test_kubernetes_manifests_deploy_every_service_with_probes():
+    docs = list(yaml.safe_load_all((ROOT / "deploy" / "k8s" / "services.yaml").read_text()))
+    deployments = {d["metadata"]["name"]: d for d in docs if d["kind"] == "Deployment"}
+    for name in SERVICES:
+        container = deployments[f"oco-{name}"]["spec"]["template"]["spec"]["containers"][0]
+        assert container["args"] == ["run", name]
+        assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
