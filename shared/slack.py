@@ -78,6 +78,16 @@ def resident_left(
     )
 
 
+def with_comment_author(message: dict[str, Any]) -> dict[str, Any]:
+    """Older `file_comment` messages name the commenter in `comment.user`, not in `user`."""
+    comment = message.get("comment")
+    if message.get("subtype") != "file_comment" or message.get("user") or not isinstance(comment, dict):
+        return message
+    if not comment.get("user"):
+        return message
+    return {**message, "user": comment["user"], "text": comment.get("comment") or message.get("text") or ""}
+
+
 def message_posted(message: dict[str, Any], *, tenant: str, channel_id: str, source: str = "oco/gateway") -> CloudEvent | None:
     """`activity.message_posted` for a Slack message event or export entry; None to skip it.
 
@@ -92,6 +102,7 @@ def message_posted(message: dict[str, Any], *, tenant: str, channel_id: str, sou
         inner, deleted = message.get("previous_message") or {}, True
     else:
         inner = message
+    inner = with_comment_author(inner)
     if inner.get("subtype") not in COUNTED_SUBTYPES or inner.get("bot_id") or not inner.get("user"):
         return None
     if inner.get("user") == SLACKBOT:
