@@ -1,0 +1,1 @@
+"""Roles: owns role grants (category, office and admin roles) and employee applications."""
