@@ -1,0 +1,1 @@
+"""Projects: owns proposals, their supports, and the projects accepted proposals become."""

@@ -1,0 +1,151 @@
+"""Supports: the Support button (a toggle) and 👍 on the proposal's post; review at a threshold.
+
+One support document per (proposal, resident) under a unique key, counted with
+count_documents, so 200 residents pressing at once make exactly 200 supports.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from shared import topics
+from shared.envelope import CloudEvent, TypedEvent
+from shared.errors import TransientError
+from shared.events import (
+    ProposalStatus,
+    ProposalSupported,
+    ProposalSupportRequested,
+    ProposalUnsupported,
+    ReactionAdded,
+    ReactionRemoved,
+)
+from services.projects.handlers.common import advance, emit, refuse, section_chiefs, status_changed
+from services.projects.handlers.proposals import IDEA_REACTION, propose_from_reaction
+from services.projects.models import SUPPORTABLE, Refusal, Stage, Support, Transition
+from services.projects.store import ProjectsStore
+
+SUPPORT_REACTIONS = frozenset({"+1", "thumbsup"})
+
+
+def base_reaction(name: str) -> str:
+    """`+1::skin-tone-3` → `+1`."""
+    return name.split("::", 1)[0]
+
+
+def _support_event(cause: TypedEvent, support: Support, count: int) -> CloudEvent:
+    topic = topics.PROPOSAL_SUPPORTED if support.active else topics.PROPOSAL_UNSUPPORTED
+    model = ProposalSupported if support.active else ProposalUnsupported
+    data = model(proposal_id=support.proposal_id, user_id=support.user_id, supports=count, via=support.via,
+                 counted_at=datetime.now(UTC))
+    return emit(cause, topic, data, topic.name, subject=support.proposal_id)
+
+
+async def change_support(
+    cause: TypedEvent, *, store: ProjectsStore, proposal_id: str, user_id: str, want: bool | None,
+    via: str, at: datetime, where: dict | None,
+) -> list[CloudEvent]:
+    """Support (`want` True), withdraw (False) or toggle (None).
+
+    Refusals are told in `where` (channel / response_url); with `where` None they are
+    silent (a removed 👍 on a closed proposal needs no answer).
+    """
+    proposal = await store.get_proposal(cause.tenant, proposal_id)
+    if proposal is None:
+        refusal = Refusal("not_found", "there is no such proposal")
+        return [] if where is None else [refuse(cause, refusal, user_id=user_id, action="support",
+                                                proposal_id=proposal_id, **where)]
+    current = await store.support(cause.tenant, proposal_id, user_id)
+    if current is not None and current.last_event_id == cause.id:  # a re-run: announce it again
+        return [_support_event(cause, current, await store.count_supports(cause.tenant, proposal_id))]
+    active_now = bool(current and current.active)
+    target = (not active_now) if want is None else want
+    if target == active_now or (current is not None and at < current.changed_at):
+        return []  # nothing to change (supported twice), or an event older than the last change
+    refusal = _refusal(proposal.author_id, proposal.status, user_id, target)
+    if refusal is not None:
+        return [] if where is None else [refuse(cause, refusal, user_id=user_id, action="support",
+                                                proposal_id=proposal_id, status=proposal.status, **where)]
+    support = Support(tenant=cause.tenant, proposal_id=proposal_id, user_id=user_id, active=target,
+                      changed_at=at, via=via, last_event_id=cause.id)
+    if current is None:
+        if not await store.add_support(support):
+            raise TransientError("the same resident's support changed concurrently; retrying")
+    else:
+        await store.save_support(support)
+    return [_support_event(cause, support, await store.count_supports(cause.tenant, proposal_id))]
+
+
+def _refusal(author_id: str, status: ProposalStatus, user_id: str, supporting: bool) -> Refusal | None:
+    if supporting and user_id == author_id:
+        return Refusal("own_proposal", "you can't support your own proposal")
+    if status not in SUPPORTABLE:
+        return Refusal("closed", f"the proposal is already {status.value}: supports no longer change it")
+    return None
+
+
+async def when_support_requested_toggle(
+    event: TypedEvent[ProposalSupportRequested], *, store: ProjectsStore
+) -> list[CloudEvent]:
+    """The Support button: supports, or withdraws a support given before."""
+    data = event.data
+    where = {"channel_id": data.channel_id, "response_url": data.response_url}
+    return await change_support(event, store=store, proposal_id=data.proposal_id, user_id=data.user_id,
+                                want=None, via="button", at=event.time, where=where)
+
+
+async def when_reaction_added_propose_or_support(
+    event: TypedEvent[ReactionAdded], *, store: ProjectsStore
+) -> list[CloudEvent]:
+    """💡 on any message may make it a proposal; 👍 on a proposal's post supports it."""
+    data = event.data
+    reaction = base_reaction(data.reaction)
+    if reaction == IDEA_REACTION:
+        return await propose_from_reaction(event, store=store)
+    if reaction not in SUPPORT_REACTIONS:
+        return []
+    proposal_id = await store.proposal_at_post(event.tenant, data.channel_id, data.message_ts)
+    if proposal_id is None:
+        return []  # an ordinary 👍 on an ordinary message
+    return await change_support(event, store=store, proposal_id=proposal_id, user_id=data.user_id, want=True,
+                                via="reaction", at=data.reacted_at, where={"channel_id": data.channel_id})
+
+
+async def when_reaction_removed_withdraw_support(
+    event: TypedEvent[ReactionRemoved], *, store: ProjectsStore
+) -> list[CloudEvent]:
+    """Taking the 👍 back withdraws the support."""
+    data = event.data
+    if base_reaction(data.reaction) not in SUPPORT_REACTIONS:
+        return []
+    proposal_id = await store.proposal_at_post(event.tenant, data.channel_id, data.message_ts)
+    if proposal_id is None:
+        return []
+    return await change_support(event, store=store, proposal_id=proposal_id, user_id=data.user_id, want=False,
+                                via="reaction", at=data.reacted_at, where=None)
+
+
+async def when_proposal_supported_start_review(
+    event: TypedEvent[ProposalSupported], *, store: ProjectsStore, threshold: int
+) -> list[CloudEvent]:
+    """At `threshold` supports the proposal goes to review and the section chiefs are told, once.
+
+    The count comes from the store, never from the event, so a replayed or forged
+    `proposal.supported` can't push a proposal into review.
+    """
+    proposal = await store.get_proposal(event.tenant, event.data.proposal_id)
+    if proposal is None:
+        return []
+    earlier = await store.transition(event.tenant, proposal.proposal_id, Stage.REVIEW)
+    rerun = earlier is not None and earlier.cause_event_id == event.id
+    if not rerun and (proposal.status is not ProposalStatus.OPEN
+                      or await store.count_supports(event.tenant, proposal.proposal_id) < threshold):
+        return []
+    moved = await advance(event, store=store, proposal=proposal, target=ProposalStatus.UNDER_REVIEW, by=None)
+    if not isinstance(moved, Transition):
+        return []  # another handler crossed the threshold first
+    now = await store.get_proposal(event.tenant, proposal.proposal_id)
+    if now is not None and now.status is not ProposalStatus.UNDER_REVIEW and not rerun:
+        return []  # answered at the same moment: the answer is the news, not the review
+    chiefs = await section_chiefs(store, event.tenant, department=proposal.department, now=event.time)
+    return [await status_changed(event, store=store, proposal=proposal, status=ProposalStatus.UNDER_REVIEW,
+                                 previous=ProposalStatus.OPEN, section_chief_ids=chiefs)]
