@@ -57,3 +57,13 @@ async def ensure_topics(kafka: KafkaSettings, topics: list[NewTopic] | None = No
         return created
     finally:
         await admin.close()
+
+
+def kafka_client_kwargs(kafka: KafkaSettings) -> dict:
+    """Connection keyword arguments (servers, TLS, SASL) for a plain aiokafka client."""
+    from faststream.kafka.security import parse_security
+
+    from shared.bus import _security
+
+    security = _security(kafka)
+    return {"bootstrap_servers": kafka.bootstrap, **(parse_security(security) if security is not None else {})}

@@ -1,0 +1,242 @@
+"""The `/api/community` document: one tenant's community numbers as of a moment."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from itertools import chain
+from zoneinfo import ZoneInfo
+
+from shared.departments import Department
+from shared.events import ProposalStatus
+from services.dashboard.insights import (
+    ACTIVE_WINDOW,
+    CATEGORIES,
+    Months,
+    Residents,
+    active_residents,
+    first_reply_by_channel,
+    live_toggles,
+)
+from services.dashboard.models import Fact, FactKind, Message, Toggle, ToggleKind, ToggleOp
+from services.dashboard.store import ReadModel
+
+TOP_PROPOSALS = 5
+RECENT_PROJECTS = 20
+
+
+async def load_community(
+    store: ReadModel, *, tenant: str, as_of: datetime, zone: ZoneInfo, departments: list[Department]
+) -> dict:
+    """Read one tenant's rows and compute its community document."""
+    return community_view(
+        tenant=tenant,
+        facts=await store.facts(tenant),
+        messages=await store.messages(tenant),
+        deleted=await store.deleted_messages(tenant),
+        reactions=await store.toggles(tenant, ToggleKind.REACTION),
+        supports=await store.toggles(tenant, ToggleKind.SUPPORT),
+        as_of=as_of,
+        zone=zone,
+        departments=departments,
+    )
+
+
+def community_view(
+    *,
+    tenant: str,
+    facts: list[Fact],
+    messages: list[Message],
+    deleted: set[str],
+    reactions: list[Toggle],
+    supports: list[Toggle],
+    as_of: datetime,
+    zone: ZoneInfo,
+    departments: list[Department],
+) -> dict:
+    """The community document. Nothing after `as_of` counts; months are "YYYY-MM" in `zone`.
+
+    {
+      "tenant": "T…", "as_of": ISO time, "timezone": "UTC",
+      "months": ["2024-01", …],                     # the x axis of every series
+      "totals": {"residents": n,                     # members now (joined or onboarded, not left)
+                 "residents_by_category": {"citizen"|"prospective_migrant"|"remote_citizen"|"unknown": n},
+                 "joined": n, "onboarded": n, "left": n, "moved_in": n,   # people, ever
+                 "posts": n, "reactions": n,         # messages once per (channel, ts), minus deleted;
+                                                     # reactions once per (message, emoji, person), minus removed
+                 "active_residents": n,              # posted or reacted in the 30 days up to as_of
+                 "active_by_category": {category: n},
+                 "proposals": n, "supports": n, "projects": n, "applications": n, "announcements": n},
+      "series": {"residents_by_category": {category: [n per month]},   # members at each month's end
+                 "joined"|"onboarded"|"left"|"moved_in"|"posts"|"reactions"|"active_residents"
+                 |"proposals"|"applications"|"projects_launched": [n per month]},
+      "funnel": {"stages": ["joined", "onboarded", "moved_in"], "all": {stage: n},
+                 "by_category": {category: {stage: n}}},
+      "proposals": {"by_status": {"open"|"under_review"|"accepted"|"declined"|"launched"|"completed": n},
+                    "supports": n, "top": [{"proposal_id", "title", "department", "status", "supports"}]},
+      "projects": {"launched": n, "completed": n, "active": n,
+                   "recent": [{"project_id", "name", "proposal_id", "status", "launched_at"}]},
+      "applications": {"submitted": n, "granted_by_role": {role: n}, "revoked_by_role": {role: n}},
+      "first_reply": [{"channel_id", "department", "name_ja", "name_en",
+                       "questions": n, "answered": n, "median_minutes": x | null}]
+    }
+    """
+    facts = [f for f in facts if f.at <= as_of]
+    messages = [m for m in messages if m.posted_at <= as_of and m.key not in deleted]
+    reactions = [r for r in reactions if r.at <= as_of]
+    supports = [s for s in supports if s.at <= as_of]
+    months = Months.spanning(chain((f.at for f in facts), (m.posted_at for m in messages), (r.at for r in reactions)), as_of, zone)
+    residents = Residents.replay(facts, months, as_of)
+    counted_reactions = live_toggles(reactions)
+    active = active_residents(messages, reactions, as_of)
+    proposals = proposals_view(facts, supports)
+    projects = projects_view(facts)
+    applications = applications_view(facts)
+    by_kind = _by_kind(facts)
+    series = {
+        "residents_by_category": residents.by_month,
+        **_resident_flows(residents, by_kind, months),
+        "posts": months.series(Counter(months.of(m.posted_at) for m in messages)),
+        "reactions": months.series(Counter(months.of(t.at) for t in counted_reactions.values())),
+        "active_residents": months.series(_monthly_active(messages, reactions, months)),
+        "proposals": months.series(Counter(months.of(f.at) for f in by_kind[FactKind.PROPOSAL_CREATED])),
+        "applications": months.series(Counter(months.of(f.at) for f in by_kind[FactKind.APPLICATION_SUBMITTED])),
+        "projects_launched": months.series(Counter(months.of(f.at) for f in by_kind[FactKind.PROJECT_LAUNCHED])),
+    }
+    funnel = residents.funnel()
+    totals = {
+        "residents": sum(residents.current().values()),
+        "residents_by_category": residents.current(),
+        "joined": funnel["all"]["joined"],
+        "onboarded": funnel["all"]["onboarded"],
+        "left": len({f.subject for f in by_kind[FactKind.RESIDENT_LEFT]}),
+        "moved_in": funnel["all"]["moved_in"],
+        "posts": len(messages),
+        "reactions": len(counted_reactions),
+        "active_residents": len(active),
+        "active_by_category": _count_categories(residents.category_of(who) for who in active),
+        "proposals": sum(proposals["by_status"].values()),
+        "supports": proposals["supports"],
+        "projects": projects["launched"],
+        "applications": applications["submitted"],
+        "announcements": len(by_kind[FactKind.ANNOUNCEMENT_PUBLISHED]),
+    }
+    return {
+        "tenant": tenant,
+        "as_of": as_of.isoformat(),
+        "timezone": str(zone),
+        "active_window_days": ACTIVE_WINDOW.days,
+        "months": months.keys,
+        "totals": totals,
+        "series": series,
+        "funnel": funnel,
+        "proposals": proposals,
+        "projects": projects,
+        "applications": applications,
+        "first_reply": first_reply_by_channel(messages, departments),
+    }
+
+
+def _by_kind(facts: list[Fact]) -> dict[FactKind, list[Fact]]:
+    grouped: dict[FactKind, list[Fact]] = {kind: [] for kind in FactKind}
+    for fact in facts:
+        grouped[fact.kind].append(fact)
+    return grouped
+
+
+def _first_month(facts: list[Fact], months: Months) -> Counter:
+    """People counted in the month of their first such fact."""
+    first: dict[str, datetime] = {}
+    for fact in facts:
+        if fact.subject not in first or fact.at < first[fact.subject]:
+            first[fact.subject] = fact.at
+    return Counter(months.of(at) for at in first.values())
+
+
+def _resident_flows(residents: Residents, by_kind: dict[FactKind, list[Fact]], months: Months) -> dict[str, list[int]]:
+    joined = Counter(months.of(p.first_seen) for p in residents.people.values() if p.first_seen)
+    left = Counter(month for _, month in {(f.subject, months.of(f.at)) for f in by_kind[FactKind.RESIDENT_LEFT]})
+    return {
+        "joined": months.series(joined),
+        "onboarded": months.series(_first_month(by_kind[FactKind.RESIDENT_ONBOARDED], months)),
+        "left": months.series(left),
+        "moved_in": months.series(_first_month(by_kind[FactKind.RESIDENT_MOVED_IN], months)),
+    }
+
+
+def _monthly_active(messages: list[Message], reactions: list[Toggle], months: Months) -> Counter:
+    pairs = {(months.of(m.posted_at), m.who) for m in messages}
+    pairs |= {(months.of(r.at), r.who) for r in reactions if r.op is ToggleOp.ADD}
+    return Counter(month for month, _ in pairs)
+
+
+def _count_categories(categories) -> dict[str, int]:
+    counts = Counter(categories)
+    return {c: counts.get(c, 0) for c in CATEGORIES}
+
+
+def proposals_view(facts: list[Fact], supports: list[Toggle]) -> dict:
+    """Proposals by status and supports; a project's launch and completion advance its proposal."""
+    status: dict[str, str] = {}
+    titles: dict[str, Fact] = {}
+    for fact in sorted(facts, key=lambda f: f.at):
+        if fact.kind is FactKind.PROPOSAL_CREATED:
+            status.setdefault(fact.subject, ProposalStatus.OPEN.value)
+            titles[fact.subject] = fact
+    # Precedence, not arrival order: an answer never undoes a launch, a launch never a completion.
+    for fact in sorted((f for f in facts if f.kind is FactKind.PROPOSAL_ANSWERED), key=lambda f: f.at):
+        status[fact.proposal_id] = fact.decision
+    launched = {f.subject: f.proposal_id for f in facts if f.kind is FactKind.PROJECT_LAUNCHED}
+    for proposal_id in launched.values():
+        status[proposal_id] = ProposalStatus.LAUNCHED.value
+    for fact in facts:
+        if fact.kind is FactKind.PROJECT_COMPLETED and fact.subject in launched:
+            status[launched[fact.subject]] = ProposalStatus.COMPLETED.value
+    supporters = Counter(target for target, _ in live_toggles(supports))
+    by_status = Counter(status.values())
+    top = sorted(status, key=lambda pid: (-supporters[pid], pid))[:TOP_PROPOSALS]
+    return {
+        "by_status": {s.value: by_status.get(s.value, 0) for s in ProposalStatus},
+        "supports": sum(supporters[pid] for pid in status),
+        "top": [
+            {
+                "proposal_id": pid,
+                "title": titles[pid].title if pid in titles else None,
+                "department": titles[pid].department if pid in titles else None,
+                "status": status[pid],
+                "supports": supporters[pid],
+            }
+            for pid in top
+        ],
+    }
+
+
+def projects_view(facts: list[Fact]) -> dict:
+    """Projects launched, completed and still running, with the most recent first."""
+    launched = {f.subject: f for f in facts if f.kind is FactKind.PROJECT_LAUNCHED}
+    completed = {f.subject for f in facts if f.kind is FactKind.PROJECT_COMPLETED} & launched.keys()
+    recent = sorted(launched.values(), key=lambda f: f.at, reverse=True)[:RECENT_PROJECTS]
+    return {
+        "launched": len(launched),
+        "completed": len(completed),
+        "active": len(launched) - len(completed),
+        "recent": [
+            {
+                "project_id": f.subject,
+                "name": f.title,
+                "proposal_id": f.proposal_id,
+                "status": "completed" if f.subject in completed else "active",
+                "launched_at": f.at.isoformat(),
+            }
+            for f in recent
+        ],
+    }
+
+
+def applications_view(facts: list[Fact]) -> dict:
+    """Applications for office roles, and roles granted and revoked."""
+    return {
+        "submitted": sum(f.kind is FactKind.APPLICATION_SUBMITTED for f in facts),
+        "granted_by_role": dict(Counter(f.role for f in facts if f.kind is FactKind.ROLE_GRANTED)),
+        "revoked_by_role": dict(Counter(f.role for f in facts if f.kind is FactKind.ROLE_REVOKED)),
+    }

@@ -1,0 +1,289 @@
+"""The read model's handlers: each turns one event into rows under natural keys.
+
+They emit nothing. Times are the events' own (`joined_at`, `posted_at`, `reacted_at`, the
+envelope `time`), never the arrival time, so an import of last year's history lands in
+last year's months and a replay gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from functools import partial
+
+from shared import topics
+from shared.bus import Handler
+from shared.envelope import CloudEvent, TypedEvent
+from shared.events import (
+    AnnouncementPublished,
+    MessagePosted,
+    ProjectCompleted,
+    ProjectLaunched,
+    ProposalAnswered,
+    ProposalCreated,
+    ProposalSupported,
+    ReactionAdded,
+    ResidentJoined,
+    ResidentLeft,
+    ResidentMovedIn,
+    ResidentOnboarded,
+    ResidentRegistered,
+    RoleApplicationSubmitted,
+    RoleGranted,
+    RoleRevoked,
+)
+from shared.logging import redact
+from services.dashboard.models import (
+    DeadLetter,
+    Fact,
+    FactKind,
+    Message,
+    Toggle,
+    ToggleKind,
+    ToggleOp,
+    pseudonym,
+    utc,
+)
+from services.dashboard.store import ReadModel
+
+
+def _fact(event: TypedEvent, kind: FactKind, *, natural_key: str, subject: str, at: datetime | None = None, **attrs) -> Fact:
+    return Fact(tenant=event.tenant, kind=kind, natural_key=natural_key, subject=subject, at=utc(at or event.time), **attrs)
+
+
+def _joined(event: TypedEvent, user_id: str, joined_at: datetime | None) -> Fact:
+    # Keyed by person and time: the gateway's join and onboarding's registration of it collapse.
+    who, at = pseudonym(event.tenant, user_id), utc(joined_at or event.time)
+    return _fact(event, FactKind.RESIDENT_JOINED, natural_key=f"{who}|{at.isoformat()}", subject=who, at=at)
+
+
+async def when_resident_joined_record_join(event: TypedEvent[ResidentJoined], *, store: ReadModel) -> list[CloudEvent]:
+    """Count the join at the time it happened (the original time on import)."""
+    await store.add_fact(_joined(event, event.data.user_id, event.data.joined_at))
+    return []
+
+
+async def when_resident_registered_record_join(event: TypedEvent[ResidentRegistered], *, store: ReadModel) -> list[CloudEvent]:
+    """Onboarding's registration confirms a join; the same join collapses with it."""
+    await store.add_fact(_joined(event, event.data.user_id, event.data.joined_at))
+    return []
+
+
+async def when_resident_onboarded_record_category(event: TypedEvent[ResidentOnboarded], *, store: ReadModel) -> list[CloudEvent]:
+    """Record the category; a later profile update with another category supersedes it."""
+    who = pseudonym(event.tenant, event.data.user_id)
+    await store.add_fact(
+        _fact(event, FactKind.RESIDENT_ONBOARDED, natural_key=event.id, subject=who, category=event.data.category.value)
+    )
+    return []
+
+
+async def when_resident_left_record_leave(event: TypedEvent[ResidentLeft], *, store: ReadModel) -> list[CloudEvent]:
+    """Count the leave; the read model never held the person's data, only a pseudonym."""
+    who = pseudonym(event.tenant, event.data.user_id)
+    await store.add_fact(_fact(event, FactKind.RESIDENT_LEFT, natural_key=event.id, subject=who))
+    return []
+
+
+async def when_resident_moved_in_record_move(event: TypedEvent[ResidentMovedIn], *, store: ReadModel) -> list[CloudEvent]:
+    """Count a digital resident who became a real one, on the day they moved."""
+    data = event.data
+    who, at = pseudonym(event.tenant, data.user_id), utc(data.moved_in_on)
+    category = data.from_category.value if data.from_category else None
+    await store.add_fact(
+        _fact(event, FactKind.RESIDENT_MOVED_IN, natural_key=f"{who}|{at.date()}", subject=who, at=at, category=category)
+    )
+    return []
+
+
+async def when_message_posted_count_post(event: TypedEvent[MessagePosted], *, store: ReadModel) -> list[CloudEvent]:
+    """Count a message once per (channel, ts); an edit collapses with it, a deletion uncounts it."""
+    data = event.data
+    if data.deleted:
+        await store.add_deletion(event.tenant, data.channel_id, data.ts)
+        return []
+    await store.add_message(
+        Message(
+            tenant=event.tenant, channel_id=data.channel_id, ts=data.ts, thread_ts=data.thread_ts,
+            who=pseudonym(event.tenant, data.user_id), posted_at=data.posted_at,
+        )
+    )
+    return []
+
+
+def _reaction(event: TypedEvent[ReactionAdded], op: ToggleOp) -> Toggle:
+    data = event.data
+    return Toggle(
+        tenant=event.tenant, kind=ToggleKind.REACTION, target=f"{data.channel_id}|{data.message_ts}|{data.reaction}",
+        who=pseudonym(event.tenant, data.user_id), op=op, at=data.reacted_at,
+    )
+
+
+async def when_reaction_added_count_reaction(event: TypedEvent[ReactionAdded], *, store: ReadModel) -> list[CloudEvent]:
+    """Record the reaction; (channel, ts, reaction, person) counts once, whatever the replays."""
+    await store.add_toggle(_reaction(event, ToggleOp.ADD))
+    return []
+
+
+async def when_reaction_removed_uncount_reaction(event: TypedEvent[ReactionAdded], *, store: ReadModel) -> list[CloudEvent]:
+    """Record the removal; the later of add and remove decides whether the reaction counts."""
+    await store.add_toggle(_reaction(event, ToggleOp.REMOVE))
+    return []
+
+
+async def when_application_submitted_count_application(
+    event: TypedEvent[RoleApplicationSubmitted], *, store: ReadModel
+) -> list[CloudEvent]:
+    """Count an application for an office role."""
+    who = pseudonym(event.tenant, event.data.user_id)
+    await store.add_fact(_fact(event, FactKind.APPLICATION_SUBMITTED, natural_key=event.id, subject=who, role=event.data.role))
+    return []
+
+
+async def when_role_granted_count_grant(event: TypedEvent[RoleGranted], *, store: ReadModel) -> list[CloudEvent]:
+    """Count a granted office role."""
+    data = event.data
+    who = pseudonym(event.tenant, data.user_id)
+    await store.add_fact(
+        _fact(event, FactKind.ROLE_GRANTED, natural_key=event.id, subject=who, role=data.role, department=data.department)
+    )
+    return []
+
+
+async def when_role_revoked_count_revocation(event: TypedEvent[RoleRevoked], *, store: ReadModel) -> list[CloudEvent]:
+    """Count a revoked office role."""
+    who = pseudonym(event.tenant, event.data.user_id)
+    await store.add_fact(_fact(event, FactKind.ROLE_REVOKED, natural_key=event.id, subject=who, role=event.data.role))
+    return []
+
+
+async def when_proposal_created_record_proposal(event: TypedEvent[ProposalCreated], *, store: ReadModel) -> list[CloudEvent]:
+    """Record a proposal with its title (public in the workspace) and department."""
+    data = event.data
+    await store.add_fact(
+        _fact(event, FactKind.PROPOSAL_CREATED, natural_key=data.proposal_id, subject=data.proposal_id,
+              title=data.title, department=data.department or None)
+    )
+    return []
+
+
+def _support(event: TypedEvent[ProposalSupported], op: ToggleOp) -> Toggle:
+    return Toggle(
+        tenant=event.tenant, kind=ToggleKind.SUPPORT, target=event.data.proposal_id,
+        who=pseudonym(event.tenant, event.data.user_id), op=op, at=utc(event.time),
+    )
+
+
+async def when_proposal_supported_count_support(event: TypedEvent[ProposalSupported], *, store: ReadModel) -> list[CloudEvent]:
+    """Record a support; each person supports a proposal at most once."""
+    await store.add_toggle(_support(event, ToggleOp.ADD))
+    return []
+
+
+async def when_proposal_unsupported_uncount_support(event: TypedEvent[ProposalSupported], *, store: ReadModel) -> list[CloudEvent]:
+    """Record a withdrawn support."""
+    await store.add_toggle(_support(event, ToggleOp.REMOVE))
+    return []
+
+
+async def when_proposal_answered_record_decision(event: TypedEvent[ProposalAnswered], *, store: ReadModel) -> list[CloudEvent]:
+    """Record the section chief's decision; the latest answer decides the status."""
+    data = event.data
+    await store.add_fact(
+        _fact(event, FactKind.PROPOSAL_ANSWERED, natural_key=event.id, subject=data.proposal_id,
+              proposal_id=data.proposal_id, decision=data.decision)
+    )
+    return []
+
+
+async def when_project_launched_record_project(event: TypedEvent[ProjectLaunched], *, store: ReadModel) -> list[CloudEvent]:
+    """Record a project and the proposal it came from."""
+    data = event.data
+    await store.add_fact(
+        _fact(event, FactKind.PROJECT_LAUNCHED, natural_key=data.project_id, subject=data.project_id,
+              proposal_id=data.proposal_id, title=data.name)
+    )
+    return []
+
+
+async def when_project_completed_record_completion(event: TypedEvent[ProjectCompleted], *, store: ReadModel) -> list[CloudEvent]:
+    """Record that a project is done."""
+    data = event.data
+    await store.add_fact(_fact(event, FactKind.PROJECT_COMPLETED, natural_key=data.project_id, subject=data.project_id))
+    return []
+
+
+async def when_announcement_published_count_announcement(
+    event: TypedEvent[AnnouncementPublished], *, store: ReadModel
+) -> list[CloudEvent]:
+    """Count the city's announcements."""
+    await store.add_fact(_fact(event, FactKind.ANNOUNCEMENT_PUBLISHED, natural_key=event.id, subject=event.subject))
+    return []
+
+
+_HANDLERS: dict[topics.Topic, Callable] = {
+    topics.RESIDENT_JOINED: when_resident_joined_record_join,
+    topics.RESIDENT_REGISTERED: when_resident_registered_record_join,
+    topics.RESIDENT_ONBOARDED: when_resident_onboarded_record_category,
+    topics.RESIDENT_LEFT: when_resident_left_record_leave,
+    topics.RESIDENT_MOVED_IN: when_resident_moved_in_record_move,
+    topics.MESSAGE_POSTED: when_message_posted_count_post,
+    topics.REACTION_ADDED: when_reaction_added_count_reaction,
+    topics.REACTION_REMOVED: when_reaction_removed_uncount_reaction,
+    topics.ROLE_APPLICATION_SUBMITTED: when_application_submitted_count_application,
+    topics.ROLE_GRANTED: when_role_granted_count_grant,
+    topics.ROLE_REVOKED: when_role_revoked_count_revocation,
+    topics.PROPOSAL_CREATED: when_proposal_created_record_proposal,
+    topics.PROPOSAL_SUPPORTED: when_proposal_supported_count_support,
+    topics.PROPOSAL_UNSUPPORTED: when_proposal_unsupported_uncount_support,
+    topics.PROPOSAL_ANSWERED: when_proposal_answered_record_decision,
+    topics.PROJECT_LAUNCHED: when_project_launched_record_project,
+    topics.PROJECT_COMPLETED: when_project_completed_record_completion,
+    topics.ANNOUNCEMENT_PUBLISHED: when_announcement_published_count_announcement,
+}
+
+
+def routes(store: ReadModel) -> dict[topics.Topic, Handler]:
+    """Each consumed topic with its handler bound to the store; used live and by rebuilds."""
+    return {topic: partial(handler, store=store) for topic, handler in _HANDLERS.items()}
+
+
+# --- dead letters ----------------------------------------------------------------------
+
+
+def dead_letter_of(*, topic: str, partition: int, offset: int, headers, value: bytes | None, timestamp_ms: int) -> DeadLetter:
+    """A dead-lettered record as a row: the reason and origin from the `dlq-*` headers."""
+    found = {k: (v.decode(errors="replace") if isinstance(v, bytes) else str(v)) for k, v in (headers or [])}
+    failed_at = _parse_time(found.get("dlq-failed-at")) or utc(datetime.fromtimestamp(timestamp_ms / 1000))
+    tenant, event_id = _peek_envelope(value)
+    return DeadLetter(
+        dlq_topic=topic, partition=partition, offset=offset,
+        original_topic=found.get("dlq-original-topic") or topic.removesuffix(topics.DLQ_SUFFIX),
+        group=found.get("dlq-consumer-group", ""), reason=redact(found.get("dlq-reason", ""))[:2000],
+        error=found.get("dlq-error", ""), failed_at=failed_at, tenant=tenant, event_id=event_id,
+    )
+
+
+async def when_message_dead_lettered_record(dead: DeadLetter, *, store: ReadModel) -> None:
+    """Keep the dead letter (once per DLQ offset) so operators see counts and reasons."""
+    await store.add_dead_letter(dead)
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    try:
+        return utc(datetime.fromisoformat(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _peek_envelope(value: bytes | None) -> tuple[str | None, str | None]:
+    """Tenant and event id when the dead value is still a readable envelope; it often is not."""
+    try:
+        envelope = json.loads(value or b"")
+    except ValueError:
+        return None, None
+    if not isinstance(envelope, dict):
+        return None, None
+    tenant, event_id = envelope.get("tenant"), envelope.get("id")
+    return (tenant if isinstance(tenant, str) else None), (event_id if isinstance(event_id, str) else None)
