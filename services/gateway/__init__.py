@@ -1,0 +1,1 @@
+"""Gateway: the only inbound door from Slack. Verifies, translates, publishes, then acknowledges."""

@@ -1,0 +1,74 @@
+"""`POST /slack/events`: signature first, then shape, then Bolt.
+
+Bolt verifies signatures too, but only after decoding and parsing the body, so a forged or
+garbled body would surface as a 500. Here a bad signature is always 401 and a signed body that is not a
+Slack payload is 400 — and neither reaches a listener, so nothing is published.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from typing import Any
+
+from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
+from slack_bolt.async_app import AsyncApp
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from services.gateway.app import request_kind
+from services.gateway.metrics import SLACK_REQUEST_SECONDS, SLACK_REQUESTS
+
+log = logging.getLogger(__name__)
+SIGNATURE_WINDOW_SECONDS = 5 * 60
+
+
+def is_signed(secret: bytes, body: bytes, headers, *, now: float | None = None) -> bool:
+    """v0 HMAC-SHA256 over the raw bytes of the body, within Slack's 5-minute window."""
+    stamp, signature = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
+    if not stamp.isdigit() or not signature:
+        return False
+    if abs((time.time() if now is None else now) - int(stamp)) > SIGNATURE_WINDOW_SECONDS:
+        return False
+    expected = "v0=" + hmac.new(secret, b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+def looks_like_slack(payload: Any) -> bool:
+    """An Events API callback or interaction has a `type`; a slash command a `command`."""
+    return isinstance(payload, dict) and bool(payload.get("type") or payload.get("command") or payload.get("ssl_check"))
+
+
+class SlackEdge:
+    """The one request URL for events, slash commands and interactivity."""
+
+    def __init__(self, app: AsyncApp, signing_secret: str) -> None:
+        self.app = app
+        self._secret = signing_secret.encode()
+
+    async def endpoint(self, request: Request) -> Response:
+        """The Starlette endpoint; counts and times every answer."""
+        started = time.perf_counter()
+        response, kind = await self.handle(request)
+        SLACK_REQUESTS.labels(kind, str(response.status_code)).inc()
+        SLACK_REQUEST_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        return response
+
+    async def handle(self, request: Request) -> tuple[Response, str]:
+        body = await request.body()
+        if not is_signed(self._secret, body, request.headers):
+            log.warning("refused a request without a valid Slack signature")
+            return JSONResponse({"error": "invalid signature"}, status_code=401), "unsigned"
+        try:
+            bolt_request = to_async_bolt_request(request, body)
+        except (UnicodeDecodeError, ValueError):  # json.JSONDecodeError is a ValueError
+            return JSONResponse({"error": "malformed body"}, status_code=400), "malformed"
+        if not looks_like_slack(bolt_request.body):
+            return JSONResponse({"error": "not a Slack payload"}, status_code=400), "malformed"
+        kind = request_kind(bolt_request.body)
+        retry = request.headers.get("x-slack-retry-num")
+        if retry:
+            log.info("Slack retry %s (%s) of a %s", retry, request.headers.get("x-slack-retry-reason", "?"), kind)
+        return to_starlette_response(await self.app.async_dispatch(bolt_request)), kind

@@ -1,0 +1,1 @@
+"""Block actions: buttons in messages, App Home and modals."""

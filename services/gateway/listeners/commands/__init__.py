@@ -1,0 +1,1 @@
+"""Slash commands: `/oco` and its subcommands (see `oco.py` for the registry)."""

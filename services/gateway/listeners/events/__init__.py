@@ -1,0 +1,1 @@
+"""Events API listeners: what happened in the workspace, published to the bus."""

@@ -1,0 +1,1 @@
+"""Modal submissions, validated inline before anything is published."""
