@@ -115,3 +115,35 @@ class GatewayBus:
             return {"bus": f"unreachable: {self.problem or 'no answer from Kafka'}"}
         self.problem = None
         return {"bus": "ok"}
+
+
+class InMemoryBus:
+    """The bus for unit tests: keeps what was published; `fail_with` makes it refuse."""
+
+    def __init__(self) -> None:
+        self.events: list[CloudEvent] = []
+        self.fail_with: str | None = None
+        self.problem: str | None = None
+
+    async def connect(self) -> bool:
+        return True
+
+    async def keep_connected(self, interval: float) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    async def publish(self, event: CloudEvent) -> None:
+        await self.publish_all([event])
+
+    async def publish_all(self, events: Sequence[CloudEvent]) -> None:
+        if self.fail_with and events:
+            raise BusUnavailable(self.fail_with)
+        self.events.extend(events)
+
+    async def readiness(self) -> dict[str, str]:
+        return {"bus": f"unreachable: {self.fail_with}" if self.fail_with else "ok"}
+
+    def of_type(self, type_: str) -> list[CloudEvent]:
+        return [e for e in self.events if e.type == type_]
