@@ -10,10 +10,9 @@ from shared import topics
 from shared.departments import load_departments
 from shared.logging import configure_logging
 from shared.service import ServiceRuntime, http_app, serve
-from shared.store import ensure_indexes
 from services.roles import api, handlers
 from services.roles.config import RolesSettings
-from services.roles.store import INDEXES, MongoRoleStore
+from services.roles.store import MongoRoleStore, ensure_roles_indexes
 from services.roles.terms import TermKeeper
 
 NAME = "roles"
@@ -24,7 +23,7 @@ def build(settings: RolesSettings | None = None) -> ServiceRuntime:
     runtime = ServiceRuntime.create(NAME, settings)
     store = MongoRoleStore(runtime.db)
     departments = frozenset(d.key for d in load_departments())
-    runtime.on_start.append(lambda: ensure_indexes(runtime.db, INDEXES))
+    runtime.on_start.append(lambda: ensure_roles_indexes(runtime.db))
     runtime.consume(topics.RESIDENT_ONBOARDED, partial(handlers.when_resident_onboarded_grant_category, store=store))
     runtime.consume(topics.RESIDENT_ERASED, partial(handlers.when_resident_erased_forget, store=store))
     runtime.consume(

@@ -19,7 +19,7 @@ from pymongo import ASCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
 from shared.errors import TransientError
-from shared.store import insert_once
+from shared.store import ensure_indexes, insert_once
 from services.roles.models import Application, Decision, Grant, RevocationClaim
 
 INDEXES = {
@@ -35,6 +35,14 @@ INDEXES = {
 }
 
 _CLAIM_ATTEMPTS = 3
+
+
+async def ensure_roles_indexes(db: AsyncDatabase) -> None:
+    """Create the indexes one by one: FerretDB 1.24 drops the connection when one
+    `createIndexes` names several indexes of a collection that already has them."""
+    for collection, models in INDEXES.items():
+        for model in models:
+            await ensure_indexes(db, {collection: [model]})
 
 
 def open_key(application: Application) -> str:
