@@ -24,7 +24,6 @@ INDEXES = {
     "messages": [IndexModel([("tenant", 1), ("posted_at", 1)])],
     "message_deletions": [IndexModel([("tenant", 1)])],
     "toggles": [IndexModel([("tenant", 1), ("kind", 1)])],
-    "tenants": [IndexModel([("first_seen", 1)])],
     "dead_letters": [IndexModel([("failed_at", DESCENDING)]), IndexModel([("original_topic", 1)])],
 }
 # How many recent dead letters are read to find each topic's latest reasons.
@@ -57,7 +56,11 @@ class MongoReadModel:
         self._known_tenants: set[str] = set()
 
     async def setup(self) -> None:
-        await ensure_indexes(self.db, INDEXES)
+        # One index per call: FerretDB 1.24 drops the connection when a call re-creates
+        # several indexes of one collection that already exist (a restart does that).
+        for collection, models in INDEXES.items():
+            for model in models:
+                await ensure_indexes(self.db, {collection: [model]})
 
     async def _note_tenant(self, tenant: str) -> None:
         # Remembered in memory so the common case costs no write.
@@ -85,7 +88,8 @@ class MongoReadModel:
         return await insert_once(self.db["dead_letters"], _doc(dead))
 
     async def tenants(self) -> list[str]:
-        return [doc["_id"] async for doc in self.db["tenants"].find({}).sort("first_seen", 1)]
+        # By id, not by arrival: the order (and the default tenant) survives a rebuild.
+        return [doc["_id"] async for doc in self.db["tenants"].find({}).sort("_id", 1)]
 
     async def facts(self, tenant: str) -> list[Fact]:
         return [Fact.model_validate(doc) async for doc in self.db["facts"].find({"tenant": tenant})]
@@ -153,7 +157,7 @@ class InMemoryReadModel:
         return self._insert("dead_letters", dead.key, dead, None)
 
     async def tenants(self) -> list[str]:
-        return list(self._tenants)
+        return sorted(self._tenants)
 
     async def facts(self, tenant: str) -> list[Fact]:
         return [f for f in self.rows["facts"].values() if f.tenant == tenant]
