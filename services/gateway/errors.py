@@ -45,3 +45,19 @@ class MalformedPayload(GatewayError):
 
     def __str__(self) -> str:
         return f"malformed payload: {self.reason}"
+
+
+class SlackUnavailable(GatewayError):
+    """A Web API call the person is waiting for (opening a modal) failed."""
+
+    status = 502
+
+    def __init__(self, method: str, reason: str) -> None:
+        super().__init__(
+            "Slack did not open the form in time. Please try again.",
+            message_ja="フォームを開けませんでした。もう一度お試しください。",
+        )
+        self.method, self.reason = method, reason
+
+    def __str__(self) -> str:
+        return f"{self.method} failed: {self.reason}"

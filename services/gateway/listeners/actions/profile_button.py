@@ -13,5 +13,5 @@ from shared.slack_ids import ActionId
 def register(app: AsyncApp, deps: GatewayDeps) -> None:
     @app.action(ActionId.OPEN_PROFILE.value)
     async def when_profile_button_clicked_open_modal(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
-        await flows.open_profile_modal(client=client, trigger_id=body["trigger_id"], departments=deps.departments)
+        await flows.open_profile_modal(client=client, trigger_id=body.get("trigger_id", ""), departments=deps.departments)
         await ack()
