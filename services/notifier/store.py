@@ -1,0 +1,132 @@
+"""Where the notifier keeps deliveries and known residents: interfaces, MongoDB adapters and
+in-memory fakes. A delivery is claimed by inserting under its unique key, which is what
+makes "never post twice" hold on FerretDB and MongoDB alike."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Protocol
+
+from pymongo import IndexModel
+from pymongo.asynchronous.database import AsyncDatabase
+
+from shared.store import insert_once
+from services.notifier.models import Delivery, DeliveryState, KnownResident, resident_key
+
+INDEXES = {
+    "deliveries": [IndexModel([("tenant", 1), ("state", 1)]), IndexModel([("cause_event_id", 1)])],
+    "residents": [],
+    "handled_events": [],
+}
+
+
+class DeliveryStore(Protocol):
+    async def claim(self, delivery: Delivery) -> tuple[Delivery, bool]: ...
+    async def mark_delivered(self, key: str, *, channel: str | None, ts: str | None) -> None: ...
+    async def mark_failed(self, key: str, *, error: str) -> None: ...
+    async def get(self, key: str) -> Delivery | None: ...
+
+
+class ResidentCache(Protocol):
+    async def get(self, tenant: str, user_id: str) -> KnownResident | None: ...
+    async def remember_locale(self, tenant: str, user_id: str, locale: str) -> None: ...
+    async def remember_interests(self, tenant: str, user_id: str, interests: list[str]) -> None: ...
+    async def forget(self, tenant: str, user_id: str) -> None: ...
+
+
+class MongoDeliveryStore:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.deliveries = db["deliveries"]
+
+    async def claim(self, delivery: Delivery) -> tuple[Delivery, bool]:
+        """The delivery as stored, and True when this call claimed it first."""
+        doc = {"_id": delivery.key, **delivery.model_dump(mode="python", exclude={"key"})}
+        if await insert_once(self.deliveries, doc):
+            return delivery, True
+        return await self.get(delivery.key), False
+
+    async def mark_delivered(self, key: str, *, channel: str | None, ts: str | None) -> None:
+        await self.deliveries.update_one({"_id": key}, {"$set": {
+            "state": DeliveryState.DELIVERED.value, "channel": channel, "ts": ts, "error": None,
+            "updated_at": datetime.now(UTC)}})
+
+    async def mark_failed(self, key: str, *, error: str) -> None:
+        await self.deliveries.update_one({"_id": key, "state": {"$ne": DeliveryState.DELIVERED.value}}, {"$set": {
+            "state": DeliveryState.FAILED.value, "error": error, "updated_at": datetime.now(UTC)}})
+
+    async def get(self, key: str) -> Delivery | None:
+        doc = await self.deliveries.find_one({"_id": key})
+        return Delivery.model_validate({**doc, "key": doc["_id"]}) if doc else None
+
+
+class MongoResidentCache:
+    def __init__(self, db: AsyncDatabase) -> None:
+        self.residents = db["residents"]
+
+    async def get(self, tenant: str, user_id: str) -> KnownResident | None:
+        doc = await self.residents.find_one({"_id": resident_key(tenant, user_id)})
+        return KnownResident.model_validate(doc) if doc else None
+
+    async def _set(self, tenant: str, user_id: str, fields: dict) -> None:
+        await self.residents.update_one(
+            {"_id": resident_key(tenant, user_id)},
+            {"$set": {"tenant": tenant, "user_id": user_id, **fields, "updated_at": datetime.now(UTC)}},
+            upsert=True,
+        )
+
+    async def remember_locale(self, tenant: str, user_id: str, locale: str) -> None:
+        await self._set(tenant, user_id, {"locale": locale})
+
+    async def remember_interests(self, tenant: str, user_id: str, interests: list[str]) -> None:
+        await self._set(tenant, user_id, {"interests": list(interests)})
+
+    async def forget(self, tenant: str, user_id: str) -> None:
+        await self.residents.delete_one({"_id": resident_key(tenant, user_id)})
+
+
+class InMemoryDeliveryStore:
+    """Fake for unit tests."""
+
+    def __init__(self) -> None:
+        self.deliveries: dict[str, Delivery] = {}
+
+    async def claim(self, delivery: Delivery) -> tuple[Delivery, bool]:
+        if delivery.key in self.deliveries:
+            return self.deliveries[delivery.key].model_copy(), False
+        self.deliveries[delivery.key] = delivery.model_copy()
+        return delivery, True
+
+    async def mark_delivered(self, key: str, *, channel: str | None, ts: str | None) -> None:
+        self.deliveries[key] = self.deliveries[key].model_copy(
+            update={"state": DeliveryState.DELIVERED, "channel": channel, "ts": ts, "error": None})
+
+    async def mark_failed(self, key: str, *, error: str) -> None:
+        if self.deliveries[key].state is not DeliveryState.DELIVERED:
+            self.deliveries[key] = self.deliveries[key].model_copy(update={"state": DeliveryState.FAILED, "error": error})
+
+    async def get(self, key: str) -> Delivery | None:
+        found = self.deliveries.get(key)
+        return found.model_copy() if found else None
+
+
+class InMemoryResidentCache:
+    """Fake for unit tests."""
+
+    def __init__(self) -> None:
+        self.residents: dict[str, KnownResident] = {}
+
+    async def get(self, tenant: str, user_id: str) -> KnownResident | None:
+        found = self.residents.get(resident_key(tenant, user_id))
+        return found.model_copy(deep=True) if found else None
+
+    def _entry(self, tenant: str, user_id: str) -> KnownResident:
+        return self.residents.setdefault(resident_key(tenant, user_id), KnownResident(tenant=tenant, user_id=user_id))
+
+    async def remember_locale(self, tenant: str, user_id: str, locale: str) -> None:
+        self._entry(tenant, user_id).locale = locale
+
+    async def remember_interests(self, tenant: str, user_id: str, interests: list[str]) -> None:
+        self._entry(tenant, user_id).interests = list(interests)
+
+    async def forget(self, tenant: str, user_id: str) -> None:
+        self.residents.pop(resident_key(tenant, user_id), None)
