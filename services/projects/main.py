@@ -31,13 +31,13 @@ def wire(runtime: ServiceRuntime, store: ProjectsStore, settings: ProjectsSettin
     """Every topic the projects service consumes, with its handler."""
     departments = by_key(load_departments())
     consume = runtime.consume
-    consume(topics.PROPOSAL_SUBMITTED, partial(handlers.when_proposal_submitted_create, store=store, departments=departments))
+    consume(topics.PROPOSAL_SUBMITTED, partial(
+        handlers.when_proposal_submitted_create, store=store, departments=departments))
     consume(topics.PROPOSAL_POSTED, partial(handlers.when_proposal_posted_record_post, store=store))
-    consume(topics.PROPOSAL_SUPPORT_REQUESTED, partial(handlers.when_support_requested_toggle, store=store))
-    consume(topics.REACTION_ADDED, partial(handlers.when_reaction_added_propose_or_support, store=store))
-    consume(topics.REACTION_REMOVED, partial(handlers.when_reaction_removed_withdraw_support, store=store))
-    consume(topics.PROPOSAL_SUPPORTED, partial(
-        handlers.when_proposal_supported_start_review, store=store, threshold=settings.support_threshold))
+    supports = {"store": store, "threshold": settings.support_threshold}
+    consume(topics.PROPOSAL_SUPPORT_REQUESTED, partial(handlers.when_support_requested_toggle, **supports))
+    consume(topics.REACTION_ADDED, partial(handlers.when_reaction_added_propose_or_support, **supports))
+    consume(topics.REACTION_REMOVED, partial(handlers.when_reaction_removed_withdraw_support, **supports))
     consume(topics.PROPOSAL_ANSWER_SUBMITTED, partial(handlers.when_answer_submitted_answer, store=store))
     consume(topics.PROJECT_CHANNEL_CREATED, partial(handlers.when_channel_created_launch, store=store))
     consume(topics.PROJECT_PROGRESS_SUBMITTED, partial(handlers.when_progress_submitted_report, store=store))

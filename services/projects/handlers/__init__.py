@@ -9,7 +9,6 @@ from services.projects.handlers.projects import (
 )
 from services.projects.handlers.proposals import when_proposal_posted_record_post, when_proposal_submitted_create
 from services.projects.handlers.supports import (
-    when_proposal_supported_start_review,
     when_reaction_added_propose_or_support,
     when_reaction_removed_withdraw_support,
     when_support_requested_toggle,
@@ -22,7 +21,6 @@ __all__ = [
     "when_progress_submitted_report",
     "when_proposal_posted_record_post",
     "when_proposal_submitted_create",
-    "when_proposal_supported_start_review",
     "when_reaction_added_propose_or_support",
     "when_reaction_removed_withdraw_support",
     "when_role_granted_record_chief",

@@ -58,6 +58,10 @@ async def _project_of(event: TypedEvent, store: ProjectsStore) -> tuple[Project 
     return project, proposal
 
 
+async def _is_chief(event: TypedEvent, store: ProjectsStore) -> bool:
+    return await is_section_chief(store, event.tenant, event.data.user_id, now=event.time)
+
+
 async def when_progress_submitted_report(
     event: TypedEvent[ProjectProgressSubmitted], *, store: ProjectsStore
 ) -> list[CloudEvent]:
@@ -68,11 +72,12 @@ async def when_progress_submitted_report(
     if project is None or proposal is None:
         return [refuse(event, NO_PROJECT, user_id=data.user_id, action="progress", project_id=data.project_id, **where)]
     where |= {"project_id": project.project_id, "proposal_id": proposal.proposal_id, "status": proposal.status}
-    if data.user_id not in project.member_ids and not await is_section_chief(store, event.tenant, data.user_id, now=event.time):
+    if data.user_id not in project.member_ids and not await _is_chief(event, store):
         refusal = Refusal("not_authorised", "only the project's team or a section chief can post its progress")
         return [refuse(event, refusal, user_id=data.user_id, action="progress", **where)]
     if proposal.status is not ProposalStatus.LAUNCHED:
-        refusal = Refusal("illegal_transition", f"the project is {proposal.status.value}: progress is for running projects")
+        reason = f"the project is {proposal.status.value}: progress is for running projects"
+        refusal = Refusal("illegal_transition", reason)
         return [refuse(event, refusal, user_id=data.user_id, action="progress", **where)]
     reported = ProjectProgressReported(
         project_id=project.project_id, proposal_id=proposal.proposal_id, user_id=data.user_id, text=data.text,
@@ -92,7 +97,7 @@ async def when_completion_submitted_complete(
     if project is None or proposal is None:
         return [refuse(event, NO_PROJECT, user_id=data.user_id, action="complete", project_id=data.project_id, **where)]
     where |= {"project_id": project.project_id, "proposal_id": proposal.proposal_id, "status": proposal.status}
-    if data.user_id != project.owner_id and not await is_section_chief(store, event.tenant, data.user_id, now=event.time):
+    if data.user_id != project.owner_id and not await _is_chief(event, store):
         refusal = Refusal("not_authorised", "only the project's owner or a section chief can complete it")
         return [refuse(event, refusal, user_id=data.user_id, action="complete", **where)]
     moved = await advance(event, store=store, proposal=proposal, target=ProposalStatus.COMPLETED, by=data.user_id)

@@ -72,7 +72,9 @@ async def propose_from_reaction(event: TypedEvent[ReactionAdded], *, store: Proj
     return [created_event(event, proposal)]
 
 
-async def when_proposal_posted_record_post(event: TypedEvent[ProposalPosted], *, store: ProjectsStore) -> list[CloudEvent]:
+async def when_proposal_posted_record_post(
+    event: TypedEvent[ProposalPosted], *, store: ProjectsStore
+) -> list[CloudEvent]:
     """Remember where the proposal was posted, so 👍 on that post supports it."""
     data = event.data
     proposal = await store.get_proposal(event.tenant, data.proposal_id)

@@ -21,7 +21,7 @@ from shared.events import (
 )
 from services.projects.handlers.common import advance, emit, refuse, section_chiefs, status_changed
 from services.projects.handlers.proposals import IDEA_REACTION, propose_from_reaction
-from services.projects.models import SUPPORTABLE, Refusal, Stage, Support, Transition
+from services.projects.models import SUPPORTABLE, Proposal, Refusal, Stage, Support, Transition
 from services.projects.store import ProjectsStore
 
 SUPPORT_REACTIONS = frozenset({"+1", "thumbsup"})
@@ -42,7 +42,7 @@ def _support_event(cause: TypedEvent, support: Support, count: int) -> CloudEven
 
 async def change_support(
     cause: TypedEvent, *, store: ProjectsStore, proposal_id: str, user_id: str, want: bool | None,
-    via: str, at: datetime, where: dict | None,
+    via: str, at: datetime, where: dict | None, threshold: int,
 ) -> list[CloudEvent]:
     """Support (`want` True), withdraw (False) or toggle (None).
 
@@ -56,7 +56,9 @@ async def change_support(
                                                 proposal_id=proposal_id, **where)]
     current = await store.support(cause.tenant, proposal_id, user_id)
     if current is not None and current.last_event_id == cause.id:  # a re-run: announce it again
-        return [_support_event(cause, current, await store.count_supports(cause.tenant, proposal_id))]
+        count = await store.count_supports(cause.tenant, proposal_id)
+        return [_support_event(cause, current, count), *await review_at_threshold(
+            cause, store=store, proposal=proposal, count=count, threshold=threshold)]
     active_now = bool(current and current.active)
     target = (not active_now) if want is None else want
     if target == active_now or (current is not None and at < current.changed_at):
@@ -72,7 +74,9 @@ async def change_support(
             raise TransientError("the same resident's support changed concurrently; retrying")
     else:
         await store.save_support(support)
-    return [_support_event(cause, support, await store.count_supports(cause.tenant, proposal_id))]
+    count = await store.count_supports(cause.tenant, proposal_id)
+    review = await review_at_threshold(cause, store=store, proposal=proposal, count=count, threshold=threshold)
+    return [_support_event(cause, support, count), *review]
 
 
 def _refusal(author_id: str, status: ProposalStatus, user_id: str, supporting: bool) -> Refusal | None:
@@ -84,17 +88,18 @@ def _refusal(author_id: str, status: ProposalStatus, user_id: str, supporting: b
 
 
 async def when_support_requested_toggle(
-    event: TypedEvent[ProposalSupportRequested], *, store: ProjectsStore
+    event: TypedEvent[ProposalSupportRequested], *, store: ProjectsStore, threshold: int
 ) -> list[CloudEvent]:
     """The Support button: supports, or withdraws a support given before."""
     data = event.data
     where = {"channel_id": data.channel_id, "response_url": data.response_url}
     return await change_support(event, store=store, proposal_id=data.proposal_id, user_id=data.user_id,
-                                want=None, via="button", at=event.time, where=where)
+                                want=None, via="button", at=event.time, where=where,
+                                threshold=threshold)
 
 
 async def when_reaction_added_propose_or_support(
-    event: TypedEvent[ReactionAdded], *, store: ProjectsStore
+    event: TypedEvent[ReactionAdded], *, store: ProjectsStore, threshold: int
 ) -> list[CloudEvent]:
     """💡 on any message may make it a proposal; 👍 on a proposal's post supports it."""
     data = event.data
@@ -107,11 +112,12 @@ async def when_reaction_added_propose_or_support(
     if proposal_id is None:
         return []  # an ordinary 👍 on an ordinary message
     return await change_support(event, store=store, proposal_id=proposal_id, user_id=data.user_id, want=True,
-                                via="reaction", at=data.reacted_at, where={"channel_id": data.channel_id})
+                                via="reaction", at=data.reacted_at, where={"channel_id": data.channel_id},
+                                threshold=threshold)
 
 
 async def when_reaction_removed_withdraw_support(
-    event: TypedEvent[ReactionRemoved], *, store: ProjectsStore
+    event: TypedEvent[ReactionRemoved], *, store: ProjectsStore, threshold: int
 ) -> list[CloudEvent]:
     """Taking the 👍 back withdraws the support."""
     data = event.data
@@ -121,31 +127,31 @@ async def when_reaction_removed_withdraw_support(
     if proposal_id is None:
         return []
     return await change_support(event, store=store, proposal_id=proposal_id, user_id=data.user_id, want=False,
-                                via="reaction", at=data.reacted_at, where=None)
+                                via="reaction", at=data.reacted_at, where=None,
+                                threshold=threshold)
 
 
-async def when_proposal_supported_start_review(
-    event: TypedEvent[ProposalSupported], *, store: ProjectsStore, threshold: int
+async def review_at_threshold(
+    cause: TypedEvent, *, store: ProjectsStore, proposal: Proposal, count: int, threshold: int
 ) -> list[CloudEvent]:
-    """At `threshold` supports the proposal goes to review and the section chiefs are told, once.
+    """At `threshold` supports an open proposal goes to review and the chiefs are told, once.
 
-    The count comes from the store, never from the event, so a replayed or forged
-    `proposal.supported` can't push a proposal into review.
+    Every handler that sees the count at or past the threshold tries the review marker;
+    its insert lets exactly one win, however many instances race. The count is the store's,
+    never an event's, so a replayed or forged `proposal.supported` moves nothing.
     """
-    proposal = await store.get_proposal(event.tenant, event.data.proposal_id)
-    if proposal is None:
+    if count < threshold:
         return []
-    earlier = await store.transition(event.tenant, proposal.proposal_id, Stage.REVIEW)
-    rerun = earlier is not None and earlier.cause_event_id == event.id
-    if not rerun and (proposal.status is not ProposalStatus.OPEN
-                      or await store.count_supports(event.tenant, proposal.proposal_id) < threshold):
+    earlier = await store.transition(cause.tenant, proposal.proposal_id, Stage.REVIEW)
+    rerun = earlier is not None and earlier.cause_event_id == cause.id
+    if not rerun and proposal.status is not ProposalStatus.OPEN:
         return []
-    moved = await advance(event, store=store, proposal=proposal, target=ProposalStatus.UNDER_REVIEW, by=None)
+    moved = await advance(cause, store=store, proposal=proposal, target=ProposalStatus.UNDER_REVIEW, by=None)
     if not isinstance(moved, Transition):
         return []  # another handler crossed the threshold first
-    now = await store.get_proposal(event.tenant, proposal.proposal_id)
-    if now is not None and now.status is not ProposalStatus.UNDER_REVIEW and not rerun:
+    now = await store.get_proposal(cause.tenant, proposal.proposal_id)
+    if not rerun and now is not None and now.status is not ProposalStatus.UNDER_REVIEW:
         return []  # answered at the same moment: the answer is the news, not the review
-    chiefs = await section_chiefs(store, event.tenant, department=proposal.department, now=event.time)
-    return [await status_changed(event, store=store, proposal=proposal, status=ProposalStatus.UNDER_REVIEW,
+    chiefs = await section_chiefs(store, cause.tenant, department=proposal.department, now=cause.time)
+    return [await status_changed(cause, store=store, proposal=proposal, status=ProposalStatus.UNDER_REVIEW,
                                  previous=ProposalStatus.OPEN, section_chief_ids=chiefs)]
