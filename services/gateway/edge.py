@@ -12,6 +12,7 @@ import hmac
 import logging
 import time
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_bolt.adapter.starlette.async_handler import to_async_bolt_request, to_starlette_response
 from slack_bolt.async_app import AsyncApp
@@ -23,6 +24,8 @@ from services.gateway.metrics import SLACK_REQUEST_SECONDS, SLACK_REQUESTS
 
 log = logging.getLogger(__name__)
 SIGNATURE_WINDOW_SECONDS = 5 * 60
+# Slack's payloads are a few kilobytes; anything far larger is not from Slack.
+MAX_BODY_BYTES = 1_000_000
 
 
 def is_signed(secret: bytes, body: bytes, headers, *, now: float | None = None) -> bool:
@@ -34,6 +37,14 @@ def is_signed(secret: bytes, body: bytes, headers, *, now: float | None = None) 
         return False
     expected = "v0=" + hmac.new(secret, b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, signature)
+
+
+def is_ssl_check(body: bytes) -> bool:
+    """Slack's certificate probe of a command URL: answered 200, touches nothing."""
+    if b"ssl_check" not in body or body.lstrip().startswith(b"{"):
+        return False
+    fields = dict(parse_qsl(body.decode("utf-8", "replace")))
+    return fields.get("ssl_check") == "1" and "command" not in fields and "payload" not in fields
 
 
 def looks_like_slack(payload: Any) -> bool:
@@ -57,7 +68,14 @@ class SlackEdge:
         return response
 
     async def handle(self, request: Request) -> tuple[Response, str]:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "body too large"}, status_code=413), "too_large"
         body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            return JSONResponse({"error": "body too large"}, status_code=413), "too_large"
+        if is_ssl_check(body):
+            return Response(status_code=200), "ssl_check"
         if not is_signed(self._secret, body, request.headers):
             log.warning("refused a request without a valid Slack signature")
             return JSONResponse({"error": "invalid signature"}, status_code=401), "unsigned"

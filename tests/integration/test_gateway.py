@@ -61,6 +61,13 @@ async def test_malformed_bodies_get_400(gw):
         assert response.status_code == 400, body
 
 
+async def test_oversized_bodies_are_refused_and_ssl_checks_answered(gw):
+    huge = slack.event_callback({"type": "message", "text": "x" * 1_100_000}, team_id=unique("T"))
+    assert (await slack.send(gw.http, gw.events_url, huge, SECRET)).status_code == 413
+    probe = await gw.http.post(gw.events_url, content=b"ssl_check=1&token=legacy", headers={"Content-Type": slack.FORM})
+    assert probe.status_code == 200 and probe.text == ""
+
+
 async def test_url_verification_answers_the_challenge(gw):
     response = await slack.send(gw.http, gw.events_url, slack.url_verification("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"), SECRET)
     assert response.status_code == 200

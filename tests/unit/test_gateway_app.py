@@ -169,12 +169,12 @@ def test_a_subcommand_name_cannot_be_claimed_twice():
 def test_other_modules_add_subcommands_that_help_lists(monkeypatch):
     monkeypatch.setattr(oco, "SUBCOMMANDS", dict(oco.SUBCOMMANDS))
 
-    @oco.subcommand("apply", help_ja="職員に応募", help_en="Apply to be staff")
-    async def apply(ctx):
+    @oco.subcommand("census", help_ja="国勢調査", help_en="Take part in the census")
+    async def census(ctx):
         return None
 
     usages = [usage for usage, _, _ in oco.command_help()]
-    assert "/oco apply" in usages and usages[-1] == "/oco help"
+    assert "/oco census" in usages and usages[-1] == "/oco help"
 
 
 def test_every_listener_module_is_found_and_registers():
