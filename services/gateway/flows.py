@@ -1,4 +1,4 @@
-"""Small steps several listeners share: opening the profile modal, answering via response_url."""
+"""Small steps several listeners share: modals, App Home, answers via response_url."""
 
 from __future__ import annotations
 
@@ -33,6 +33,16 @@ async def open_modal(*, client: AsyncWebClient, trigger_id: str, view: dict[str,
         raise SlackUnavailable("views.open", str(exc.response.get("error") or exc.response.status_code)) from exc
     except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
         raise SlackUnavailable("views.open", type(exc).__name__) from exc
+
+
+async def publish_home(*, client: AsyncWebClient, user_id: str, view: dict[str, Any]) -> None:
+    """`views.publish` of App Home; a failure is a 5xx, so Slack sends the event again."""
+    try:
+        await client.views_publish(user_id=user_id, view=view)
+    except SlackApiError as exc:
+        raise SlackUnavailable("views.publish", str(exc.response.get("error") or exc.response.status_code)) from exc
+    except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        raise SlackUnavailable("views.publish", type(exc).__name__) from exc
 
 
 async def tell(respond: AsyncRespond | None, *, timeout: float = 2.0, **message: Any) -> None:

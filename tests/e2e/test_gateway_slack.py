@@ -104,3 +104,9 @@ async def test_opening_app_home_publishes_the_welcome_card(gateway, slack_standi
     assert published["ok"] and view["type"] == "home"
     actions = [e["action_id"] for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
     assert actions == [ActionId.OPEN_PROFILE]
+
+
+async def test_a_failed_home_publish_is_not_acknowledged_so_slack_retries(gateway, slack_standin):
+    slack_standin.server_error("views.publish", count=2)
+    event = slack.event_callback(slack.app_home_opened_event(unique("U")), team_id=unique("T"))
+    assert (await post(gateway, event)).status_code >= 500
