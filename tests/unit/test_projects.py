@@ -58,9 +58,10 @@ async def appoint_chief(store, user="UC", *, at=T0 - timedelta(days=1), **kw):
         typed(topics.ROLE_GRANTED, RoleGranted(user_id=user, role="section_chief", **kw), at=at), store=store)
 
 
-async def press(store, proposal_id, user, **kw):
+async def press(store, proposal_id, user, threshold=10, **kw):
     data = ProposalSupportRequested(proposal_id=proposal_id, user_id=user, channel_id="CIDEAS")
-    return await handlers.when_support_requested_toggle(typed(topics.PROPOSAL_SUPPORT_REQUESTED, data, **kw), store=store)
+    return await handlers.when_support_requested_toggle(
+        typed(topics.PROPOSAL_SUPPORT_REQUESTED, data, **kw), store=store, threshold=threshold)
 
 
 async def answer(store, proposal_id, user="UC", decision="accepted", text="Yes, let's do it", **kw):
@@ -125,11 +126,12 @@ async def test_a_bulb_by_a_chief_or_the_author_makes_one_proposal_and_anyone_els
                              message_author_id=author, reaction="bulb", reacted_at=at)
         return typed(topics.REACTION_ADDED, data, at=at)
 
-    assert await handlers.when_reaction_added_propose_or_support(bulb("UX"), store=store) == []
-    [created] = await handlers.when_reaction_added_propose_or_support(bulb("UC"), store=store)
+    assert await handlers.when_reaction_added_propose_or_support(bulb("UX"), store=store, threshold=10) == []
+    [created] = await handlers.when_reaction_added_propose_or_support(bulb("UC"), store=store, threshold=10)
     assert created.data["user_id"] == "UM" and created.data["created_by"] == "UC"
     assert created.data["source_channel_id"] == "CTALK" and created.data["via"] == "reaction"
-    assert await handlers.when_reaction_added_propose_or_support(bulb("UM", at=T0 + timedelta(1)), store=store) == []
+    late = bulb("UM", at=T0 + timedelta(1))
+    assert await handlers.when_reaction_added_propose_or_support(late, store=store, threshold=10) == []
     assert len(store.proposals) == 1
 
 
@@ -137,7 +139,8 @@ async def test_a_posted_bulb_proposal_takes_its_title_from_the_source_message():
     store = InMemoryProjectsStore()
     data = ReactionAdded(user_id="UM", channel_id="CTALK", message_ts="1.2", message_author_id="UM",
                          reaction="bulb", reacted_at=T0)
-    [created] = await handlers.when_reaction_added_propose_or_support(typed(topics.REACTION_ADDED, data), store=store)
+    [created] = await handlers.when_reaction_added_propose_or_support(
+        typed(topics.REACTION_ADDED, data), store=store, threshold=10)
     pid = created.data["proposal_id"]
     posted = ProposalPosted(proposal_id=pid, channel_id="CIDEAS", ts="9.9", source_excerpt="A radio show of our posts")
     await handlers.when_proposal_posted_record_post(typed(topics.PROPOSAL_POSTED, posted), store=store)
@@ -164,8 +167,8 @@ async def test_a_redelivered_request_is_announced_again_but_not_toggled_twice():
     pid = await propose(store)
     data = ProposalSupportRequested(proposal_id=pid, user_id="U1")
     event = typed(topics.PROPOSAL_SUPPORT_REQUESTED, data, id="evt-1")
-    [first] = await handlers.when_support_requested_toggle(event, store=store)
-    [again] = await handlers.when_support_requested_toggle(event, store=store)  # a re-run after a crash
+    [first] = await handlers.when_support_requested_toggle(event, store=store, threshold=10)
+    [again] = await handlers.when_support_requested_toggle(event, store=store, threshold=10)  # a re-run after a crash
     assert first.id == again.id and again.type == "proposal.supported"
     assert await store.count_supports(TENANT, pid) == 1
 
@@ -189,17 +192,17 @@ async def test_thumbs_up_on_the_post_supports_and_removing_it_withdraws():
         return typed(topic, data, at=at)
 
     [on] = await handlers.when_reaction_added_propose_or_support(
-        reaction(ReactionAdded, topics.REACTION_ADDED, "+1::skin-tone-2", T0), store=store)
+        reaction(ReactionAdded, topics.REACTION_ADDED, "+1::skin-tone-2", T0), store=store, threshold=10)
     same = await handlers.when_reaction_added_propose_or_support(
-        reaction(ReactionAdded, topics.REACTION_ADDED, "thumbsup", T0 + timedelta(1)), store=store)
+        reaction(ReactionAdded, topics.REACTION_ADDED, "thumbsup", T0 + timedelta(1)), store=store, threshold=10)
     other = await handlers.when_reaction_added_propose_or_support(
-        reaction(ReactionAdded, topics.REACTION_ADDED, "heart", T0), store=store)
+        reaction(ReactionAdded, topics.REACTION_ADDED, "heart", T0), store=store, threshold=10)
     assert on.data["via"] == "reaction" and same == [] and other == []
     stale = await handlers.when_reaction_removed_withdraw_support(
-        reaction(ReactionRemoved, topics.REACTION_REMOVED, "+1", T0 - timedelta(1)), store=store)
+        reaction(ReactionRemoved, topics.REACTION_REMOVED, "+1", T0 - timedelta(1)), store=store, threshold=10)
     assert stale == [] and await store.count_supports(TENANT, pid) == 1
     [off] = await handlers.when_reaction_removed_withdraw_support(
-        reaction(ReactionRemoved, topics.REACTION_REMOVED, "+1", T0 + timedelta(2)), store=store)
+        reaction(ReactionRemoved, topics.REACTION_REMOVED, "+1", T0 + timedelta(2)), store=store, threshold=10)
     assert off.type == "proposal.unsupported" and off.data["supports"] == 0
 
 
@@ -211,29 +214,31 @@ async def test_crossing_the_threshold_starts_the_review_once_and_tells_the_chief
     await appoint_chief(store, "UC1", department="moving")
     await appoint_chief(store, "UC2", department="photos")
     pid = await propose(store)
-    supported, notices = [], []
-    for i in range(4):
-        [event] = await press(store, pid, f"U{i}")
-        supported.append(event)
-        notices += await handlers.when_proposal_supported_start_review(
-            TypedEvent(event, event.payload(topics.PROPOSAL_SUPPORTED.model)), store=store, threshold=3)
-    [review] = notices
-    assert review.type == "proposal.status_changed" and review.data["status"] == "under_review"
+    out = [await press(store, pid, f"U{i}", threshold=3, id=f"press-{i}") for i in range(4)]
+    assert [types(events) for events in out] == [["proposal.supported"]] * 2 + [
+        ["proposal.supported", "proposal.status_changed"], ["proposal.supported"]]
+    review = out[2][1]
+    assert review.data["status"] == "under_review" and review.data["previous_status"] == "open"
     assert review.data["section_chief_ids"] == ["UC1"] and review.data["supports"] == 3
     assert review.data["supporter_ids"] == ["U0", "U1", "U2"]
     assert (await store.get_proposal(TENANT, pid)).status is S.UNDER_REVIEW
-    replay = await handlers.when_proposal_supported_start_review(
-        TypedEvent(supported[2], supported[2].payload(topics.PROPOSAL_SUPPORTED.model)), store=store, threshold=3)
-    assert replay[0].id == review.id  # a re-run of the winner re-emits the same notice id
+    rerun = await press(store, pid, "U2", threshold=3, id="press-2")  # the winner re-run after a crash
+    assert [e.id for e in rerun] == [e.id for e in out[2]]
 
 
 async def test_below_the_threshold_nothing_moves():
     store = InMemoryProjectsStore()
     pid = await propose(store)
-    [event] = await press(store, pid, "U1")
-    out = await handlers.when_proposal_supported_start_review(
-        TypedEvent(event, event.payload(topics.PROPOSAL_SUPPORTED.model)), store=store, threshold=2)
-    assert out == [] and (await store.get_proposal(TENANT, pid)).status is S.OPEN
+    assert types(await press(store, pid, "U1", threshold=2)) == ["proposal.supported"]
+    assert (await store.get_proposal(TENANT, pid)).status is S.OPEN
+
+
+async def test_withdrawing_after_the_review_started_does_not_move_it_back():
+    store = InMemoryProjectsStore()
+    pid = await propose(store)
+    await press(store, pid, "U1", threshold=1)
+    assert types(await press(store, pid, "U1", threshold=1, at=T0 + timedelta(1))) == ["proposal.unsupported"]
+    assert (await store.get_proposal(TENANT, pid)).status is S.UNDER_REVIEW
 
 
 # --- answers, projects -----------------------------------------------------------------
