@@ -22,16 +22,18 @@ faults, an empty workspace. The handle (`SlackStandin`) offers:
   never the token. Keyword filters compare argument values, e.g. `channel="D…"`.
 - `await .wait_for_calls(method, count=1, timeout=20, ok=None, **args)` — wait until at
   least `count` such calls were recorded (`wait_for_calls_sync` in sync tests).
-- `.fault(method, kind, count=1, ...)` — the next `count` calls of `method` (`"*"` = any)
-  fail: `kind="rate_limited", retry_after=N` (HTTP 429 + Retry-After), `kind="http_error",
+- `.fault(method, kind, count=1, match=None, ...)` — the next `count` calls of `method`
+  (`"*"` = any) whose arguments include `match` (e.g. `{"channel": dm_id}`; use it when other
+  test sessions' events may reach your service over the shared broker) fail: `kind="rate_limited", retry_after=N` (HTTP 429 + Retry-After), `kind="http_error",
   status=500`, `kind="stall", seconds=S` (then answers and acts normally), `kind="error",
   error="invalid_auth"` (HTTP 200 `{"ok": false}`). Shortcuts: `.rate_limit`, `.server_error`,
   `.refuse`, `.stall`. `.clear_faults()`.
 - `.add_user(id, locale=..., tz=..., name=...)`, `.add_channel(id, name=..., members=[...])`,
   `.add_usergroup(id, handle=..., users=[...])` — register workspace entities (in the
   default lenient mode any well-formed `U…`/`C…`/`S…` id exists anyway, with no locale).
-- `.messages(channel=None)`, `.ephemerals(channel=None)`, `.views()` — what Slack now shows.
-- `.reset()` — forget everything; `.web_client()` — an `AsyncWebClient` aimed at the stand-in.
+- `.messages(channel=None)`, `.dm_messages(user_id)`, `.ephemerals(channel=None)`, `.views()` — what Slack now shows.
+- `.reset()` — forget everything; `.web_client()` — an `AsyncWebClient` aimed at the stand-in;
+  `await .dm_channel(user_id)` — the bot's DM channel id with a user (what conversations.open returns).
 
 Control endpoints behind it (also for operators of `oco slack-standin`): `GET /_standin/calls`,
 `POST /_standin/reset`, `GET|POST|DELETE /_standin/faults`, `POST /_standin/users`,
@@ -106,6 +108,10 @@ class SlackStandin:
         params = {"channel": channel} if channel else {}
         return self._http.get("/_standin/messages", params=params).raise_for_status().json()["messages"]
 
+    def dm_messages(self, user_id: str) -> list[dict[str, Any]]:
+        """Messages in the bot's DM with `user_id`, oldest first."""
+        return self._http.get("/_standin/messages", params={"user": user_id}).raise_for_status().json()["messages"]
+
     def ephemerals(self, channel: str | None = None) -> list[dict[str, Any]]:
         params = {"channel": channel} if channel else {}
         return self._http.get("/_standin/messages", params=params).raise_for_status().json()["ephemerals"]
@@ -115,22 +121,23 @@ class SlackStandin:
 
     # --- steering ------------------------------------------------------------------------
 
-    def fault(self, method: str = "*", kind: str = "error", count: int = 1, **options: Any) -> None:
-        """Make the next `count` calls of `method` fail (see the module docstring)."""
-        body = {"method": method, "kind": kind, "count": count, **options}
+    def fault(self, method: str = "*", kind: str = "error", count: int = 1, *,
+              match: dict[str, str] | None = None, **options: Any) -> None:
+        """Make the next `count` calls of `method` (with arguments including `match`) fail."""
+        body = {"method": method, "kind": kind, "count": count, "match": match or {}, **options}
         self._http.post("/_standin/faults", json=body).raise_for_status()
 
-    def rate_limit(self, method: str = "*", count: int = 1, retry_after: int = 1) -> None:
-        self.fault(method, "rate_limited", count, retry_after=retry_after)
+    def rate_limit(self, method: str = "*", count: int = 1, retry_after: int = 1, *, match=None) -> None:
+        self.fault(method, "rate_limited", count, match=match, retry_after=retry_after)
 
-    def server_error(self, method: str = "*", count: int = 1, status: int = 500) -> None:
-        self.fault(method, "http_error", count, status=status)
+    def server_error(self, method: str = "*", count: int = 1, status: int = 500, *, match=None) -> None:
+        self.fault(method, "http_error", count, match=match, status=status)
 
-    def refuse(self, method: str = "*", error: str = "invalid_auth", count: int = 1) -> None:
-        self.fault(method, "error", count, error=error)
+    def refuse(self, method: str = "*", error: str = "invalid_auth", count: int = 1, *, match=None) -> None:
+        self.fault(method, "error", count, match=match, error=error)
 
-    def stall(self, method: str = "*", seconds: float = 1.0, count: int = 1) -> None:
-        self.fault(method, "stall", count, seconds=seconds)
+    def stall(self, method: str = "*", seconds: float = 1.0, count: int = 1, *, match=None) -> None:
+        self.fault(method, "stall", count, match=match, seconds=seconds)
 
     def clear_faults(self) -> None:
         self._http.delete("/_standin/faults").raise_for_status()
@@ -148,6 +155,10 @@ class SlackStandin:
     def add_usergroup(self, group_id: str | None = None, **fields: Any) -> str:
         body = {"id": group_id, **fields} if group_id else fields
         return self._http.post("/_standin/usergroups", json=body).raise_for_status().json()["ids"][0]
+
+    async def dm_channel(self, user_id: str) -> str:
+        """The DM channel id Slack will give for `user_id` (opens it, as a service would)."""
+        return (await self.web_client().conversations_open(users=user_id))["channel"]["id"]
 
     def web_client(self):
         """An AsyncWebClient aimed at the stand-in with its token."""

@@ -13,8 +13,10 @@ from pymongo.asynchronous.database import AsyncDatabase
 from shared.store import insert_once
 from services.notifier.models import Delivery, DeliveryState, KnownResident, resident_key
 
+# One secondary index per collection: FerretDB 1.24 panics when create_indexes is given
+# several models of which some already exist (a service's second start).
 INDEXES = {
-    "deliveries": [IndexModel([("tenant", 1), ("state", 1)]), IndexModel([("cause_event_id", 1)])],
+    "deliveries": [IndexModel([("tenant", 1), ("state", 1)])],
     "residents": [],
     "handled_events": [],
 }

@@ -106,7 +106,7 @@ async def api(request: web.Request) -> web.Response:
         return slack_answer(call, {"ok": False, "error": "not_authed"})
     if not call["token_ok"]:
         return slack_answer(call, {"ok": False, "error": "invalid_auth"})
-    fault = standin.faults.take(name)
+    fault = standin.faults.take(name, args)
     if fault is not None:
         call["fault"] = fault.kind.value
         answer = await _faulty_answer(call, fault)
@@ -191,8 +191,12 @@ def _registrar(kind: str):
 
 async def messages(request: web.Request) -> web.Response:
     world: World = request.app[STANDIN].world
-    wanted = request.query.get("channel")
-    found = [{"channel": c.id, **m} for c in world.conversations.values() if not wanted or c.id == wanted for m in c.messages]
+    wanted, dm_user = request.query.get("channel"), request.query.get("user")
+    conversations = [
+        c for c in world.conversations.values()
+        if (not wanted or c.id == wanted) and (not dm_user or (c.is_im and c.user == dm_user))
+    ]
+    found = [{"channel": c.id, **m} for c in conversations for m in c.messages]
     return web.json_response({"messages": found, "ephemerals": [e for e in world.ephemerals if not wanted or e["channel"] == wanted]})
 
 

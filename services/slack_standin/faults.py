@@ -3,7 +3,7 @@ Slack's bad days: rate limits, server errors, stalls and refusals."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -17,11 +17,13 @@ class FaultKind(StrEnum):
 
 @dataclass
 class Fault:
-    """One fault for the next `count` calls of `method` (`*` = any method)."""
+    """One fault for the next `count` calls of `method` (`*` = any method) whose arguments
+    include `match` (e.g. `{"channel": "D…"}`, so concurrent traffic doesn't use it up)."""
 
     kind: FaultKind
     method: str = "*"
     count: int = 1
+    match: dict[str, str] = field(default_factory=dict)
     retry_after: int = 1
     status: int = 500
     seconds: float = 1.0
@@ -30,8 +32,10 @@ class Fault:
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Fault:
         """A fault from a control request; ValueError when it is not one."""
-        known = {k: body[k] for k in ("method", "count", "retry_after", "status", "seconds", "error") if k in body}
+        known = {k: body[k] for k in ("method", "count", "retry_after", "status", "seconds", "error", "match") if k in body}
         fault = cls(kind=FaultKind(body.get("kind", "")), **known)
+        if not isinstance(fault.match, dict):
+            raise ValueError("match must be an object of argument values")
         if fault.count < 1:
             raise ValueError("count must be at least 1")
         if fault.kind is FaultKind.HTTP_ERROR and not 500 <= int(fault.status) <= 599:
@@ -54,9 +58,9 @@ class FaultBook:
     def clear(self) -> None:
         self.pending.clear()
 
-    def take(self, method: str) -> Fault | None:
+    def take(self, method: str, args: dict[str, Any]) -> Fault | None:
         for fault in self.pending:
-            if fault.method in ("*", method):
+            if fault.method in ("*", method) and all(str(args.get(k)) == str(v) for k, v in fault.match.items()):
                 fault.count -= 1
                 if fault.count == 0:
                     self.pending.remove(fault)

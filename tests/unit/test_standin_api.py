@@ -230,3 +230,11 @@ def test_oco_slack_standin_command_is_registered_and_names_the_api_url():
     text = describe("http://127.0.0.1:3900", StandinSettings())
     assert "SLACK_API_URL=http://127.0.0.1:3900/api/" in text and DEFAULT_TOKEN in text
     assert "xoxb-real" not in describe("http://127.0.0.1:3900", StandinSettings(token="xoxb-real-secret"))
+
+
+def test_a_fault_can_be_aimed_at_calls_with_given_arguments(slack_standin):
+    slack_standin.refuse("chat.postMessage", error="channel_not_found", match={"channel": "C0MINE"})
+    with httpx.Client(base_url=slack_standin.url, headers={"Authorization": f"Bearer {slack_standin.token}"}) as http:
+        other = http.post("chat.postMessage", json={"channel": "C0OTHER", "text": "hi"}).json()
+        mine = http.post("chat.postMessage", json={"channel": "C0MINE", "text": "hi"}).json()
+    assert other["ok"] is True and mine == {"ok": False, "error": "channel_not_found"}
