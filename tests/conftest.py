@@ -17,8 +17,16 @@ from oco import infra
 
 
 # Consumer groups of this test session are its own; they start at the topics' end.
-os.environ.setdefault("OCO_CONSUMER_GROUP_PREFIX", f"test-{uuid.uuid4().hex[:8]}")
+SESSION = uuid.uuid4().hex[:8]
+os.environ.setdefault("OCO_CONSUMER_GROUP_PREFIX", f"test-{SESSION}")
 os.environ.setdefault("OCO_CONSUMER_OFFSET_RESET", "latest")
+
+
+@pytest.fixture(autouse=True)
+def own_consumer_groups(monkeypatch, request):
+    """Each test gets consumer groups of its own, so it never inherits another test's
+    backlog; services it restarts within the test share them, as a real restart would."""
+    monkeypatch.setenv("OCO_CONSUMER_GROUP_PREFIX", f"test-{SESSION}-{uuid.uuid4().hex[:6]}")
 
 
 def _reachable(hostport: str) -> bool:
