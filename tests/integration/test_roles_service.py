@@ -22,7 +22,8 @@ from services.roles.terms import TermKeeper
 from tests.support import TopicWatcher, publish, raw_producer, unique, wait_for_assignment, wait_until
 
 pytestmark = pytest.mark.integration
-ADMIN = "UROLESADMIN"
+# Shared with the e2e tests: a term may be ended by any session's roles instance (see there).
+ADMIN = "U0ROLESADMIN"
 
 
 def settings() -> RolesSettings:
