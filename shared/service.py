@@ -54,7 +54,7 @@ class ServiceRuntime:
             name=name,
             settings=settings,
             mongo=mongo,
-            db=mongo[database or f"oco_{name}"],
+            db=mongo[database or f"{settings.database_prefix}oco_{name}"],
             publisher=Publisher(broker, service=name),
         )
 

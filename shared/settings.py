@@ -34,6 +34,10 @@ class ServiceSettings(BaseSettings):
     # Tests use a prefix of their own and "latest", so concurrent runs don't share groups.
     consumer_group_prefix: str = "oco"
     consumer_offset_reset: Literal["earliest", "latest"] = "earliest"
+    # Databases are `<prefix>oco_<service>`. Empty in production; test sessions that run
+    # at the same time as others use their own, so one session's records (e.g. the
+    # notifier's delivery claims) can't stand in for another's.
+    database_prefix: str = Field("", pattern=r"^[A-Za-z0-9_]*$")
     # Consumer retry policy for transient failures before a message goes to the DLQ.
     handler_retries: int = 4
     handler_backoff_seconds: float = 0.2
