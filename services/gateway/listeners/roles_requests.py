@@ -1,7 +1,8 @@
 """The roles commands' syntax, the events they publish, and the roles lookup.
 
 The gateway only checks syntax; whether the person may appoint or revoke is decided by the
-roles service from its own grants, and its answer comes back through the notifier.
+roles service from its own grants, and its answer comes back through the notifier (an
+ephemeral in the channel, so Slack's `response_url`, a capability, is not put on the bus).
 `/oco roles` asks the roles service's read-only endpoint (`GET /roles/{tenant}/{user}`).
 """
 
@@ -125,7 +126,7 @@ def appointment_requested(body: dict[str, Any], request: RoleRequest, *, tenant:
     data = RoleAppointmentRequested(
         actor_id=actor, target_user_id=request.target_user_id, role=request.role, department=request.department,
         term_ends_on=request.term_ends_on, term_ends_at=request.term_ends_at,
-        channel_id=body.get("channel_id"), response_url=body.get("response_url"),
+        channel_id=body.get("channel_id"),
     )
     return new_event(id=_command_id(body, tenant, "appointment_requested"), type=topics.ROLE_APPOINTMENT_REQUESTED.name,
                      subject=request.target_user_id, tenant=tenant, data=data, source=source)
@@ -134,7 +135,7 @@ def appointment_requested(body: dict[str, Any], request: RoleRequest, *, tenant:
 def revocation_requested(body: dict[str, Any], request: RoleRequest, *, tenant: str, actor: str, source: str) -> CloudEvent:
     data = RoleRevocationRequested(
         actor_id=actor, target_user_id=request.target_user_id, role=request.role, department=request.department,
-        channel_id=body.get("channel_id"), response_url=body.get("response_url"),
+        channel_id=body.get("channel_id"),
     )
     return new_event(id=_command_id(body, tenant, "revocation_requested"), type=topics.ROLE_REVOCATION_REQUESTED.name,
                      subject=request.target_user_id, tenant=tenant, data=data, source=source)
@@ -150,12 +151,12 @@ def application_submitted(body: dict[str, Any], form: ApplicationForm, *, tenant
 
 def application_reviewed(
     *, tenant: str, reviewer: str, application_id: str, decision: str, marker: str, source: str,
-    reason: str = "", channel_id: str | None = None, message_ts: str | None = None, response_url: str | None = None,
+    reason: str = "", channel_id: str | None = None, message_ts: str | None = None,
 ) -> CloudEvent:
     """A review attempt; `marker` (the click or the modal) makes a repeated delivery collapse."""
     data = RoleApplicationReviewed(
         application_id=application_id, reviewer_id=reviewer, decision=decision, reason=reason,
-        channel_id=channel_id, message_ts=message_ts, response_url=response_url,
+        channel_id=channel_id, message_ts=message_ts,
     )
     return new_event(id=derive_id(f"slack:{tenant}:{reviewer}", f"review/{application_id}/{marker}"),
                      type=topics.ROLE_APPLICATION_REVIEWED.name, subject=application_id, tenant=tenant,

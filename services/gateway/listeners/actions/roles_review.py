@@ -35,8 +35,7 @@ def register(app: AsyncApp, deps: GatewayDeps) -> None:
         application_id, marker, channel, message_ts = clicked(body)
         await deps.bus.publish(application_reviewed(
             tenant=tenant_of(body), reviewer=user_of(body), application_id=application_id, decision="approve",
-            marker=marker, channel_id=channel, message_ts=message_ts, response_url=body.get("response_url"),
-            source=deps.source,
+            marker=marker, channel_id=channel, message_ts=message_ts, source=deps.source,
         ))
         await ack()
 
