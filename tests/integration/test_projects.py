@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import uuid
 
 import httpx
 import pytest
@@ -28,6 +30,7 @@ from services.projects import api
 from services.projects.config import ProjectsSettings
 from services.projects.main import build
 from services.projects.store import MongoProjectsStore
+from shared.store import connect
 from tests.support import TopicWatcher, publish, raw_producer, unique, wait_for_assignment, wait_until
 
 pytestmark = pytest.mark.integration
@@ -42,17 +45,33 @@ WATCHED = {
 }
 
 
+@contextlib.asynccontextmanager
+async def own_databases():
+    """A database prefix of this module's own, dropped afterwards: other test sessions running
+    the same services at the same time then can't claim this module's records."""
+    prefix = f"t{uuid.uuid4().hex[:8]}_"
+    yield prefix
+    client = connect(os.environ["OCO_MONGO_URL"])
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(prefix):
+                await client.drop_database(name)
+    finally:
+        await client.close()
+
+
 @pytest.fixture(scope="module")
 async def instances():
     """Two projects-service instances sharing consumer groups, as two replicas would."""
-    settings = ProjectsSettings(support_threshold=THRESHOLD, handler_backoff_seconds=0.01)
-    instances = [build(settings), build(settings)]
-    # Started together, both join each group in the same round instead of forcing a rebalance.
-    await asyncio.gather(*(runtime.start() for runtime in instances))
-    await asyncio.gather(*(wait_for_assignment(runtime, timeout=60) for runtime in instances))
-    yield instances
-    for runtime in instances:
-        await runtime.stop()
+    async with own_databases() as prefix:
+        settings = ProjectsSettings(support_threshold=THRESHOLD, handler_backoff_seconds=0.01, database_prefix=prefix)
+        instances = [build(settings), build(settings)]
+        # Started together, both join each group in the same round instead of forcing a rebalance.
+        await asyncio.gather(*(runtime.start() for runtime in instances))
+        await asyncio.gather(*(wait_for_assignment(runtime, timeout=60) for runtime in instances))
+        yield instances
+        for runtime in instances:
+            await runtime.stop()
 
 
 @pytest.fixture(scope="module")

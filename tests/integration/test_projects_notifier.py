@@ -3,7 +3,10 @@ the proposal's post and its live count, status news, refusals, and project chann
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +25,7 @@ from shared.slack_ids import ActionId
 from services.notifier.config import NotifierSettings
 from services.notifier.handlers import projects
 from services.notifier.main import build
+from shared.store import connect
 from tests.standin_fixture import slack_standin, standin_server  # noqa: F401  (fixture)
 from tests.support import TopicWatcher, publish, raw_producer, unique, wait_for_assignment, wait_until
 
@@ -34,18 +38,34 @@ DEPARTMENTS = json.dumps([
 ])
 
 
+@contextlib.asynccontextmanager
+async def own_databases():
+    """A database prefix of this module's own, dropped afterwards: other test sessions running
+    the same services at the same time then can't claim this module's records."""
+    prefix = f"t{uuid.uuid4().hex[:8]}_"
+    yield prefix
+    client = connect(os.environ["OCO_MONGO_URL"])
+    try:
+        for name in await client.list_database_names():
+            if name.startswith(prefix):
+                await client.drop_database(name)
+    finally:
+        await client.close()
+
+
 @pytest.fixture(scope="module")
 async def notifier():
     server = standin_server()
-    settings = NotifierSettings(
-        slack_api_url=server.api_url, slack_bot_token=server.settings.token, departments=DEPARTMENTS,
-        handler_backoff_seconds=0.05, slack_backoff_seconds=0.05, slack_timeout_seconds=5,
-    )
-    runtime = build(settings, handler_modules=[projects])  # only the module under test
-    await runtime.start()
-    await wait_for_assignment(runtime)
-    yield runtime
-    await runtime.stop()
+    async with own_databases() as prefix:
+        settings = NotifierSettings(
+            slack_api_url=server.api_url, slack_bot_token=server.settings.token, departments=DEPARTMENTS,
+            handler_backoff_seconds=0.05, slack_backoff_seconds=0.05, slack_timeout_seconds=5, database_prefix=prefix,
+        )
+        runtime = build(settings, handler_modules=[projects])  # only the module under test
+        await runtime.start()
+        await wait_for_assignment(runtime)
+        yield runtime
+        await runtime.stop()
 
 
 def event(topic: topics.Topic, tenant: str, data, subject: str) -> CloudEvent:
