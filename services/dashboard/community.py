@@ -75,8 +75,8 @@ def community_view(
       "proposals": {"by_status": {"open"|"under_review"|"accepted"|"declined"|"launched"|"completed": n},
                     "supports": n, "top": [{"proposal_id", "title", "department", "status", "supports"}]},
       "projects": {"launched": n, "completed": n, "active": n,
-                   "recent": [{"project_id", "name", "proposal_id", "status", "launched_at"}]},
-      "applications": {"submitted": n, "granted_by_role": {role: n}, "revoked_by_role": {role: n}},
+                   "recent": [{"project_id", "name", "proposal_id", "status", "updates", "launched_at"}]},
+      "applications": {"submitted": n, "rejected": n, "granted_by_role": {role: n}, "revoked_by_role": {role: n}},
       "first_reply": [{"channel_id", "department", "name_ja", "name_en",
                        "questions": n, "answered": n, "median_minutes": x | null}]
     }
@@ -175,23 +175,43 @@ def _count_categories(categories) -> dict[str, int]:
     return {c: counts.get(c, 0) for c in CATEGORIES}
 
 
-def proposals_view(facts: list[Fact], supports: list[Toggle]) -> dict:
-    """Proposals by status and supports; a project's launch and completion advance its proposal."""
-    status: dict[str, str] = {}
-    titles: dict[str, Fact] = {}
-    for fact in sorted(facts, key=lambda f: f.at):
+# How far along a status is: the furthest evidence wins, whatever order it arrived in.
+_PROGRESS = {
+    ProposalStatus.OPEN: 0, ProposalStatus.UNDER_REVIEW: 1, ProposalStatus.ACCEPTED: 2,
+    ProposalStatus.DECLINED: 2, ProposalStatus.LAUNCHED: 3, ProposalStatus.COMPLETED: 4,
+}
+
+
+def proposal_statuses(facts: list[Fact]) -> dict[str, str]:
+    """Each proposal's status from all evidence: creation, status changes, answers, its project."""
+    evidence: list[tuple[str, ProposalStatus, datetime]] = []
+    launched: dict[str, str] = {}
+    for fact in facts:
         if fact.kind is FactKind.PROPOSAL_CREATED:
-            status.setdefault(fact.subject, ProposalStatus.OPEN.value)
-            titles[fact.subject] = fact
-    # Precedence, not arrival order: an answer never undoes a launch, a launch never a completion.
-    for fact in sorted((f for f in facts if f.kind is FactKind.PROPOSAL_ANSWERED), key=lambda f: f.at):
-        status[fact.proposal_id] = fact.decision
-    launched = {f.subject: f.proposal_id for f in facts if f.kind is FactKind.PROJECT_LAUNCHED}
-    for proposal_id in launched.values():
-        status[proposal_id] = ProposalStatus.LAUNCHED.value
+            evidence.append((fact.subject, ProposalStatus.OPEN, fact.at))
+        elif fact.kind in (FactKind.PROPOSAL_STATUS_CHANGED, FactKind.PROPOSAL_ANSWERED):
+            evidence.append((fact.proposal_id, ProposalStatus(fact.decision), fact.at))
+        elif fact.kind is FactKind.PROJECT_LAUNCHED:
+            launched[fact.subject] = fact.proposal_id
+            evidence.append((fact.proposal_id, ProposalStatus.LAUNCHED, fact.at))
     for fact in facts:
         if fact.kind is FactKind.PROJECT_COMPLETED and fact.subject in launched:
-            status[launched[fact.subject]] = ProposalStatus.COMPLETED.value
+            evidence.append((launched[fact.subject], ProposalStatus.COMPLETED, fact.at))
+    best: dict[str, tuple[int, datetime, ProposalStatus]] = {}
+    for proposal_id, status, at in evidence:
+        candidate = (_PROGRESS[status], at, status)  # same progress (accepted/declined): the later wins
+        if proposal_id not in best or candidate[:2] > best[proposal_id][:2]:
+            best[proposal_id] = candidate
+    return {pid: status.value for pid, (_, _, status) in best.items()}
+
+
+def proposals_view(facts: list[Fact], supports: list[Toggle]) -> dict:
+    """Proposals by status and supports, with the most supported first."""
+    status = proposal_statuses(facts)
+    about: dict[str, Fact] = {}
+    for fact in facts:  # the creation names a proposal; a status change does when it came first
+        if fact.kind is FactKind.PROPOSAL_CREATED or (fact.kind is FactKind.PROPOSAL_STATUS_CHANGED and fact.subject not in about):
+            about[fact.subject] = fact
     supporters = Counter(target for target, _ in live_toggles(supports))
     by_status = Counter(status.values())
     top = sorted(status, key=lambda pid: (-supporters[pid], pid))[:TOP_PROPOSALS]
@@ -201,8 +221,8 @@ def proposals_view(facts: list[Fact], supports: list[Toggle]) -> dict:
         "top": [
             {
                 "proposal_id": pid,
-                "title": titles[pid].title if pid in titles else None,
-                "department": titles[pid].department if pid in titles else None,
+                "title": about[pid].title if pid in about else None,
+                "department": about[pid].department if pid in about else None,
                 "status": status[pid],
                 "supports": supporters[pid],
             }
@@ -212,9 +232,10 @@ def proposals_view(facts: list[Fact], supports: list[Toggle]) -> dict:
 
 
 def projects_view(facts: list[Fact]) -> dict:
-    """Projects launched, completed and still running, with the most recent first."""
+    """Projects launched, completed and still running, the most recent first, with their progress updates."""
     launched = {f.subject: f for f in facts if f.kind is FactKind.PROJECT_LAUNCHED}
     completed = {f.subject for f in facts if f.kind is FactKind.PROJECT_COMPLETED} & launched.keys()
+    updates = Counter(f.subject for f in facts if f.kind is FactKind.PROJECT_PROGRESS_REPORTED)
     recent = sorted(launched.values(), key=lambda f: f.at, reverse=True)[:RECENT_PROJECTS]
     return {
         "launched": len(launched),
@@ -226,6 +247,7 @@ def projects_view(facts: list[Fact]) -> dict:
                 "name": f.title,
                 "proposal_id": f.proposal_id,
                 "status": "completed" if f.subject in completed else "active",
+                "updates": updates[f.subject],
                 "launched_at": f.at.isoformat(),
             }
             for f in recent
@@ -237,6 +259,7 @@ def applications_view(facts: list[Fact]) -> dict:
     """Applications for office roles, and roles granted and revoked."""
     return {
         "submitted": sum(f.kind is FactKind.APPLICATION_SUBMITTED for f in facts),
+        "rejected": sum(f.kind is FactKind.APPLICATION_REJECTED for f in facts),
         "granted_by_role": dict(Counter(f.role for f in facts if f.kind is FactKind.ROLE_GRANTED)),
         "revoked_by_role": dict(Counter(f.role for f in facts if f.kind is FactKind.ROLE_REVOKED)),
     }

@@ -155,7 +155,9 @@ async def consumer_lag(kafka: KafkaSettings, *, group_prefix: str) -> list[dict]
         for tp, meta in offsets.items():
             if meta.offset >= 0:
                 by_topic[tp.topic] += max(0, ends.get(tp, meta.offset) - meta.offset)
-        rows.append({"group": group, "lag": sum(by_topic.values()), "by_topic": dict(sorted(by_topic.items()))})
+        # Groups are `<prefix>-<service>.<topic>` (one per service and topic) or `<prefix>-<name>`.
+        service = group.removeprefix(f"{group_prefix}-").partition(".")[0]
+        rows.append({"group": group, "service": service, "lag": sum(by_topic.values()), "by_topic": dict(sorted(by_topic.items()))})
     return rows
 
 

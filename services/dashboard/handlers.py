@@ -3,6 +3,11 @@
 They emit nothing. Times are the events' own (`joined_at`, `posted_at`, `reacted_at`, the
 envelope `time`), never the arrival time, so an import of last year's history lands in
 last year's months and a replay gives the same numbers.
+
+Where the data names the thing (a message's channel and ts, a reaction, a join's person and
+time, a proposal, a project, a grant id) that is the key, so even a copy under another event
+id collapses. Where it does not (an application, an answer, a leave), the event id is the key:
+the bus design makes a redelivery or a re-emission after a crash carry the same id.
 """
 
 from __future__ import annotations
@@ -20,8 +25,10 @@ from shared.events import (
     MessagePosted,
     ProjectCompleted,
     ProjectLaunched,
+    ProjectProgressReported,
     ProposalAnswered,
     ProposalCreated,
+    ProposalStatusChanged,
     ProposalSupported,
     ReactionAdded,
     ResidentJoined,
@@ -29,6 +36,7 @@ from shared.events import (
     ResidentMovedIn,
     ResidentOnboarded,
     ResidentRegistered,
+    RoleApplicationRejected,
     RoleApplicationSubmitted,
     RoleGranted,
     RoleRevoked,
@@ -141,12 +149,25 @@ async def when_application_submitted_count_application(
     return []
 
 
+async def when_application_rejected_count_rejection(
+    event: TypedEvent[RoleApplicationRejected], *, store: ReadModel
+) -> list[CloudEvent]:
+    """Count an application a section chief rejected."""
+    data = event.data
+    await store.add_fact(
+        _fact(event, FactKind.APPLICATION_REJECTED, natural_key=data.application_id,
+              subject=pseudonym(event.tenant, data.user_id), role=data.role)
+    )
+    return []
+
+
 async def when_role_granted_count_grant(event: TypedEvent[RoleGranted], *, store: ReadModel) -> list[CloudEvent]:
     """Count a granted office role."""
     data = event.data
     who = pseudonym(event.tenant, data.user_id)
     await store.add_fact(
-        _fact(event, FactKind.ROLE_GRANTED, natural_key=event.id, subject=who, role=data.role, department=data.department)
+        _fact(event, FactKind.ROLE_GRANTED, natural_key=data.grant_id or event.id, subject=who, role=data.role,
+              department=data.department)
     )
     return []
 
@@ -197,6 +218,18 @@ async def when_proposal_answered_record_decision(event: TypedEvent[ProposalAnswe
     return []
 
 
+async def when_proposal_status_changed_record_status(
+    event: TypedEvent[ProposalStatusChanged], *, store: ReadModel
+) -> list[CloudEvent]:
+    """Record the projects service's own word on a proposal's status (it knows `under_review`)."""
+    data = event.data
+    await store.add_fact(
+        _fact(event, FactKind.PROPOSAL_STATUS_CHANGED, natural_key=f"{data.proposal_id}|{data.status.value}",
+              subject=data.proposal_id, proposal_id=data.proposal_id, decision=data.status.value, title=data.title)
+    )
+    return []
+
+
 async def when_project_launched_record_project(event: TypedEvent[ProjectLaunched], *, store: ReadModel) -> list[CloudEvent]:
     """Record a project and the proposal it came from."""
     data = event.data
@@ -211,6 +244,18 @@ async def when_project_completed_record_completion(event: TypedEvent[ProjectComp
     """Record that a project is done."""
     data = event.data
     await store.add_fact(_fact(event, FactKind.PROJECT_COMPLETED, natural_key=data.project_id, subject=data.project_id))
+    return []
+
+
+async def when_project_progress_reported_count_update(
+    event: TypedEvent[ProjectProgressReported], *, store: ReadModel
+) -> list[CloudEvent]:
+    """Count a project's accepted progress update."""
+    data = event.data
+    await store.add_fact(
+        _fact(event, FactKind.PROJECT_PROGRESS_REPORTED, natural_key=event.id, subject=data.project_id,
+              proposal_id=data.proposal_id)
+    )
     return []
 
 
@@ -232,14 +277,17 @@ _HANDLERS: dict[topics.Topic, Callable] = {
     topics.REACTION_ADDED: when_reaction_added_count_reaction,
     topics.REACTION_REMOVED: when_reaction_removed_uncount_reaction,
     topics.ROLE_APPLICATION_SUBMITTED: when_application_submitted_count_application,
+    topics.ROLE_APPLICATION_REJECTED: when_application_rejected_count_rejection,
     topics.ROLE_GRANTED: when_role_granted_count_grant,
     topics.ROLE_REVOKED: when_role_revoked_count_revocation,
     topics.PROPOSAL_CREATED: when_proposal_created_record_proposal,
     topics.PROPOSAL_SUPPORTED: when_proposal_supported_count_support,
     topics.PROPOSAL_UNSUPPORTED: when_proposal_unsupported_uncount_support,
     topics.PROPOSAL_ANSWERED: when_proposal_answered_record_decision,
+    topics.PROPOSAL_STATUS_CHANGED: when_proposal_status_changed_record_status,
     topics.PROJECT_LAUNCHED: when_project_launched_record_project,
     topics.PROJECT_COMPLETED: when_project_completed_record_completion,
+    topics.PROJECT_PROGRESS_REPORTED: when_project_progress_reported_count_update,
     topics.ANNOUNCEMENT_PUBLISHED: when_announcement_published_count_announcement,
 }
 

@@ -18,7 +18,7 @@ from shared.topics import CATALOGUE
 from services.dashboard import handlers
 from services.dashboard.config import DashboardSettings
 from services.dashboard.flow import FlowMonitor, LocalService, ServiceProbe
-from services.dashboard.store import MongoReadModel, ReadModel
+from services.dashboard.store import MongoReadModel, NoDeduplication, ReadModel
 from services.dashboard.views import CommunityCache, dashboard_routes
 
 NAME = "dashboard"
@@ -41,7 +41,7 @@ def build(settings: DashboardSettings | None = None) -> Dashboard:
     store = MongoReadModel(runtime.db)
     runtime.on_start.append(store.setup)
     for topic, handler in handlers.routes(store).items():
-        runtime.consume(topic, handler)
+        runtime.consume(topic, handler).handled = NoDeduplication()
     consume_dead_letters(runtime, store)
     local = LocalService(NAME, runtime.readiness, lambda: generate_latest().decode())
     probe = ServiceProbe(settings.service_urls, timeout=settings.dashboard_probe_timeout_seconds, local=local)

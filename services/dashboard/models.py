@@ -29,12 +29,15 @@ class FactKind(StrEnum):
     RESIDENT_LEFT = "resident_left"
     RESIDENT_MOVED_IN = "resident_moved_in"
     APPLICATION_SUBMITTED = "application_submitted"
+    APPLICATION_REJECTED = "application_rejected"
     ROLE_GRANTED = "role_granted"
     ROLE_REVOKED = "role_revoked"
     PROPOSAL_CREATED = "proposal_created"
     PROPOSAL_ANSWERED = "proposal_answered"
+    PROPOSAL_STATUS_CHANGED = "proposal_status_changed"
     PROJECT_LAUNCHED = "project_launched"
     PROJECT_COMPLETED = "project_completed"
+    PROJECT_PROGRESS_REPORTED = "project_progress_reported"
     ANNOUNCEMENT_PUBLISHED = "announcement_published"
 
 
@@ -67,7 +70,7 @@ class Fact(_Row):
     at: datetime
     category: str | None = None
     role: str | None = None
-    decision: str | None = None
+    decision: str | None = None  # accepted / declined, or a proposal status
     proposal_id: str | None = None
     title: str | None = None
     department: str | None = None

@@ -25,7 +25,6 @@ from services.dashboard.store import MongoReadModel, ReadModel
 
 log = logging.getLogger(__name__)
 
-DATABASE = "oco_dashboard"  # the runtime's `oco_<service>`
 _BATCH = 500
 
 
@@ -44,7 +43,7 @@ async def rebuild(settings: DashboardSettings, *, tenant: str | None = None) -> 
     started = time.monotonic()
     mongo = connect(settings.mongo_url.get_secret_value())
     try:
-        store = MongoReadModel(mongo[DATABASE])
+        store = MongoReadModel(mongo[f"{settings.database_prefix}oco_dashboard"])  # the runtime's database
         await store.setup()
         await store.drop(tenant)
         # Dead letters belong to no tenant: a tenant's rebuild leaves them alone.
@@ -55,6 +54,12 @@ async def rebuild(settings: DashboardSettings, *, tenant: str | None = None) -> 
         await mongo.close()
     replay.report.seconds = round(time.monotonic() - started, 2)
     return replay.report
+
+
+async def _partitions(consumer: AIOKafkaConsumer, names: list[str]) -> list[TopicPartition]:
+    """Every partition of the topics that exist (a topic nobody created yet has nothing to replay)."""
+    await consumer._client.force_metadata_update()  # no public call refreshes the partition map
+    return [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
 
 
 class Replay:
@@ -72,8 +77,7 @@ class Replay:
         consumer = AIOKafkaConsumer(enable_auto_commit=False, **kafka_client_kwargs(settings.kafka))
         await consumer.start()
         try:
-            await consumer.topics()  # fetches the cluster's metadata, so partitions are known
-            partitions = [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
+            partitions = await _partitions(consumer, names)
             if not partitions:
                 return
             ends = await consumer.end_offsets(partitions)
@@ -87,16 +91,23 @@ class Replay:
         remaining = {tp for tp, end in ends.items() if end > 0}
         while remaining:
             batch = await consumer.getmany(*remaining, timeout_ms=1000, max_records=_BATCH)
-            records = [r for tp, rs in batch.items() for r in rs if r.offset < ends[tp]]
+            records = [r for tp, rs in batch.items() for r in rs if r.offset < ends[tp] and self.wanted(r)]
             # Every write is an insert under a natural key, so order within a batch does not matter.
             await asyncio.gather(*(self.apply(r) for r in records))
             for tp in list(remaining):
                 if await consumer.position(tp) >= ends[tp]:
                     remaining.discard(tp)
 
+    def wanted(self, record) -> bool:
+        """A cheap first look: when rebuilding one tenant, skip records that cannot be theirs."""
+        self.report.records += 1
+        if self.tenant is None or record.topic not in self.by_name or self.tenant.encode() in (record.value or b""):
+            return True
+        self.report.other_tenants += 1
+        return False
+
     async def apply(self, record) -> None:
         """One record into the read model; invalid ones were dead-lettered live and are skipped."""
-        self.report.records += 1
         if record.topic not in self.by_name:
             dead = handlers.dead_letter_of(
                 topic=record.topic, partition=record.partition, offset=record.offset,
@@ -104,9 +115,6 @@ class Replay:
             )
             await handlers.when_message_dead_lettered_record(dead, store=self.store)
             self.report.dead_letters += 1
-            return
-        if self.tenant is not None and self.tenant.encode() not in (record.value or b""):
-            self.report.other_tenants += 1  # cheap pre-filter; the envelope is checked below
             return
         topic = self.by_name[record.topic]
         try:

@@ -126,6 +126,17 @@ class MongoReadModel:
         self._known_tenants.clear()
 
 
+class NoDeduplication:
+    """Stands in for the consumer's handled-event ledger: every row is an insert under its
+    natural key already, so a redelivery collapses without it, two store round trips sooner."""
+
+    async def seen(self, event_id: str) -> bool:
+        return False
+
+    async def mark(self, event_id: str, topic: str) -> None:
+        return None
+
+
 class InMemoryReadModel:
     """Fake for unit tests, with the same insert-once semantics."""
 

@@ -84,7 +84,7 @@ def dashboard_routes(
     async def services(_: Request) -> Response:
         """{"sampled_at", "services": [{"name", "url", "healthy", "ready", "checks", "error",
         "totals": {"consumed", "published", "dead_lettered"} | null, "per_minute": {same keys: n | null}}],
-        "consumer_lag": [{"group", "lag", "by_topic": {topic: n}}], "consumer_lag_error",
+        "consumer_lag": [{"group", "service", "lag", "by_topic": {topic: n}}], "consumer_lag_error",
         "dead_letters": [{"topic", "count", "by_group": {group: n}, "latest": [{"reason", "error", "group",
         "failed_at", "tenant", "event_id"}]}]}"""
         snapshot = await monitor.latest()

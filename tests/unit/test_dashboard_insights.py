@@ -16,7 +16,10 @@ from shared.events import (
     MessagePosted,
     ProjectCompleted,
     ProjectLaunched,
+    ProjectProgressReported,
     ProposalAnswered,
+    ProposalStatus,
+    ProposalStatusChanged,
     ProposalCreated,
     ProposalSupported,
     ProposalUnsupported,
@@ -27,6 +30,7 @@ from shared.events import (
     ResidentMovedIn,
     ResidentOnboarded,
     ResidentRegistered,
+    RoleApplicationRejected,
     RoleApplicationSubmitted,
     RoleGranted,
 )
@@ -222,7 +226,12 @@ async def test_proposals_projects_applications_and_the_funnel():
         event(topics.PROPOSAL_ANSWERED, ProposalAnswered(proposal_id="P1", answered_by="U9", decision="declined", answer="no"), time=at(3, 1)),
         event(topics.PROPOSAL_ANSWERED, ProposalAnswered(proposal_id="P2", answered_by="U9", decision="accepted", answer="ok"), time=at(3, 1)),
         event(topics.PROJECT_LAUNCHED, ProjectLaunched(project_id="J2", proposal_id="P2", name="Trial stay", owner_id="U1"), time=at(3, 2)),
+        event(topics.PROJECT_PROGRESS_REPORTED, ProjectProgressReported(project_id="J2", proposal_id="P2", user_id="U1", text="week 1"), time=at(3, 9)),
         event(topics.PROJECT_COMPLETED, ProjectCompleted(project_id="J2", summary="done"), time=at(4, 1)),
+        # The projects service's own word: P3 is under review; a late "accepted" for P2 changes nothing.
+        event(topics.PROPOSAL_STATUS_CHANGED, ProposalStatusChanged(proposal_id="P3", title="Idea 3", status=ProposalStatus.UNDER_REVIEW, author_id="U1"), time=at(3, 5)),
+        event(topics.PROPOSAL_STATUS_CHANGED, ProposalStatusChanged(proposal_id="P2", title="Idea 2", status=ProposalStatus.ACCEPTED, author_id="U1"), time=at(3, 1)),
+        event(topics.ROLE_APPLICATION_REJECTED, RoleApplicationRejected(application_id="A9", user_id="U3", rejected_by="U9"), time=at(3, 6)),
         event(topics.ROLE_APPLICATION_SUBMITTED, RoleApplicationSubmitted(user_id="U2", motivation="help", hours_per_month=4), time=at(3, 3)),
         event(topics.ROLE_GRANTED, RoleGranted(user_id="U2", role="employee"), time=at(3, 4)),
         joined("U1", at(1, 1)), onboarded("U1", Category.PROSPECTIVE_MIGRANT, at(1, 2)),
@@ -234,12 +243,13 @@ async def test_proposals_projects_applications_and_the_funnel():
         await apply(store, envelope)
     result = await view(store)
     assert result["proposals"]["by_status"] == {
-        "open": 1, "under_review": 0, "accepted": 1, "declined": 1, "launched": 0, "completed": 1,
+        "open": 0, "under_review": 1, "accepted": 1, "declined": 1, "launched": 0, "completed": 1,
     }
     assert result["proposals"]["supports"] == 2
     assert result["proposals"]["top"][0] == {"proposal_id": "P0", "title": "Idea 0", "department": None, "status": "accepted", "supports": 2}
     assert result["projects"]["launched"] == 1 and result["projects"]["completed"] == 1 and result["projects"]["active"] == 0
-    assert result["applications"] == {"submitted": 1, "granted_by_role": {"employee": 1}, "revoked_by_role": {}}
+    assert result["projects"]["recent"][0]["updates"] == 1
+    assert result["applications"] == {"submitted": 1, "rejected": 1, "granted_by_role": {"employee": 1}, "revoked_by_role": {}}
     funnel = result["funnel"]
     assert funnel["all"] == {"joined": 3, "onboarded": 2, "moved_in": 1}
     assert funnel["by_category"]["prospective_migrant"] == {"joined": 1, "onboarded": 1, "moved_in": 1}
