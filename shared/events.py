@@ -342,7 +342,6 @@ class ProposalSupportRequested(EventData):
     user_id: SlackUserId = Field(min_length=1)
     channel_id: SlackChannelId | None = Field(None, description="Where they clicked (for an ephemeral answer).")
     message_ts: str | None = None
-    response_url: str | None = None
 
 
 class ProposalAnswerSubmitted(EventData):
@@ -353,7 +352,6 @@ class ProposalAnswerSubmitted(EventData):
     decision: Literal["accepted", "declined"]
     answer: str = Field("", max_length=3000, description="The official answer; required, refused when empty.")
     channel_id: SlackChannelId | None = None
-    response_url: str | None = None
 
 
 class ProposalActionRefused(EventData):
@@ -367,7 +365,6 @@ class ProposalActionRefused(EventData):
     project_id: str | None = None
     status: ProposalStatus | None = Field(None, description="The proposal's status when refused.")
     channel_id: SlackChannelId | None = Field(None, description="Answer ephemerally here; DM the actor when empty.")
-    response_url: str | None = None
 
 
 class ProposalStatusChanged(EventData):
@@ -423,7 +420,6 @@ class ProjectProgressSubmitted(EventData):
     text: str = Field(min_length=1, max_length=3000)
     channel_id: SlackChannelId | None = Field(None, description="Where it was typed; names the project.")
     project_id: str | None = None
-    response_url: str | None = None
 
 
 class ProjectProgressReported(EventData):
@@ -448,7 +444,6 @@ class ProjectCompletionSubmitted(EventData):
     summary: str = Field(min_length=1, max_length=3000)
     channel_id: SlackChannelId | None = None
     project_id: str | None = None
-    response_url: str | None = None
 
 
 # --- city systems and notifications ----------------------------------------------------

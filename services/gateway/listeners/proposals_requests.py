@@ -1,6 +1,7 @@
 """The events the proposal listeners publish, and the projects lookup behind `/oco proposals`.
 
-Ids come from the Slack interaction (the modal's view id, the click's action_ts, the
+Slack's `response_url`s (capabilities to post in a channel) stay off the bus: refusals come
+back as ephemerals in the channel, through the notifier. Ids come from the Slack interaction (the modal's view id, the click's action_ts, the
 command's trigger_id), so a repeated delivery of one interaction collapses downstream.
 `/oco proposals` asks the projects service's read-only endpoint
 (`GET /proposals/{tenant}?status=open`): the gateway can't read its database.
@@ -80,11 +81,10 @@ def proposal_submitted(body: dict[str, Any], form: ProposalForm, context: Propos
 
 
 def support_requested(*, tenant: str, user: str, proposal_id: str, marker: str, source: str,
-                      channel_id: str | None = None, message_ts: str | None = None,
-                      response_url: str | None = None) -> CloudEvent:
+                      channel_id: str | None = None, message_ts: str | None = None) -> CloudEvent:
     """A Support click; keyed by (proposal, resident) so clicks spread over partitions but stay in order per person."""
     data = ProposalSupportRequested(proposal_id=proposal_id, user_id=user, channel_id=channel_id,
-                                    message_ts=message_ts, response_url=response_url)
+                                    message_ts=message_ts)
     return new_event(id=derive_id(f"slack:{tenant}:{user}", f"support/{proposal_id}/{marker}"),
                      type=topics.PROPOSAL_SUPPORT_REQUESTED.name, subject=f"{proposal_id}:{user}", tenant=tenant,
                      data=data, source=source)
@@ -104,7 +104,7 @@ def project_report(body: dict[str, Any], *, complete: bool, text: str, tenant: s
                    source: str) -> CloudEvent:
     """`/oco project update|complete TEXT`, typed in the project's channel (which names the project)."""
     channel = body.get("channel_id")
-    common = {"user_id": user, "channel_id": channel, "response_url": body.get("response_url")}
+    common = {"user_id": user, "channel_id": channel}
     topic = topics.PROJECT_COMPLETION_SUBMITTED if complete else topics.PROJECT_PROGRESS_SUBMITTED
     data = ProjectCompletionSubmitted(summary=text, **common) if complete else ProjectProgressSubmitted(text=text, **common)
     return new_event(id=derive_id(f"slack:{tenant}:command:{body.get('trigger_id') or ''}", topic.name),

@@ -32,7 +32,7 @@ async def when_answer_submitted_answer(
 ) -> list[CloudEvent]:
     """Authorise the answerer from the grants replica, then accept or decline once."""
     data = event.data
-    where = {"proposal_id": data.proposal_id, "channel_id": data.channel_id, "response_url": data.response_url}
+    where = {"proposal_id": data.proposal_id, "channel_id": data.channel_id}
     proposal = await store.get_proposal(event.tenant, data.proposal_id)
     if proposal is None:
         return [refuse(event, Refusal("not_found", "there is no such proposal"), user_id=data.user_id,

@@ -67,7 +67,7 @@ async def when_progress_submitted_report(
 ) -> list[CloudEvent]:
     """A progress update by the project's team (or a section chief) while it runs."""
     data = event.data
-    where = {"channel_id": data.channel_id, "response_url": data.response_url}
+    where = {"channel_id": data.channel_id}
     project, proposal = await _project_of(event, store)
     if project is None or proposal is None:
         return [refuse(event, NO_PROJECT, user_id=data.user_id, action="progress", project_id=data.project_id, **where)]
@@ -92,7 +92,7 @@ async def when_completion_submitted_complete(
 ) -> list[CloudEvent]:
     """The owner (or a section chief) completes the project with a summary (launched → completed)."""
     data = event.data
-    where = {"channel_id": data.channel_id, "response_url": data.response_url}
+    where = {"channel_id": data.channel_id}
     project, proposal = await _project_of(event, store)
     if project is None or proposal is None:
         return [refuse(event, NO_PROJECT, user_id=data.user_id, action="complete", project_id=data.project_id, **where)]

@@ -46,7 +46,7 @@ async def change_support(
 ) -> list[CloudEvent]:
     """Support (`want` True), withdraw (False) or toggle (None).
 
-    Refusals are told in `where` (channel / response_url); with `where` None they are
+    Refusals are told in `where` (the channel they acted in); with `where` None they are
     silent (a removed 👍 on a closed proposal needs no answer).
     """
     proposal = await store.get_proposal(cause.tenant, proposal_id)
@@ -92,7 +92,7 @@ async def when_support_requested_toggle(
 ) -> list[CloudEvent]:
     """The Support button: supports, or withdraws a support given before."""
     data = event.data
-    where = {"channel_id": data.channel_id, "response_url": data.response_url}
+    where = {"channel_id": data.channel_id}
     return await change_support(event, store=store, proposal_id=data.proposal_id, user_id=data.user_id,
                                 want=None, via="button", at=event.time, where=where,
                                 threshold=threshold)

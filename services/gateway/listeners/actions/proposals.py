@@ -36,7 +36,7 @@ def register(app: AsyncApp, deps: GatewayDeps) -> None:
         proposal_id, marker, channel, message_ts = clicked(body)
         await deps.bus.publish(support_requested(
             tenant=tenant_of(body), user=user_of(body), proposal_id=proposal_id, marker=marker, channel_id=channel,
-            message_ts=message_ts, response_url=body.get("response_url"), source=deps.source,
+            message_ts=message_ts, source=deps.source,
         ))
         await ack()
 
