@@ -54,7 +54,8 @@ function axes(svg, labels, max) {
   for (const f of [0, 0.5, 1]) {
     const y = bottom - f * plotH;
     svg.appendChild(el("line", { x1: PAD.left, x2: W - PAD.right, y1: y, y2: y, class: f ? "gridline" : "axis" }));
-    svg.appendChild(el("text", { x: PAD.left - 6, y: y + 4, "text-anchor": "end" }, String(Math.round(max * f * 10) / 10)));
+    const tick = max * f;
+    svg.appendChild(el("text", { x: PAD.left - 6, y: y + 4, "text-anchor": "end" }, tick % 1 ? tick.toFixed(1) : String(tick)));
   }
   const slot = (W - PAD.left - PAD.right) / Math.max(labels.length, 1);
   const every = Math.max(1, Math.ceil(labels.length / 12));
@@ -118,7 +119,7 @@ function hbarChart(svg, rows) {
   rows = rows.slice(0, 8);
   const max = Math.max(0, ...rows.map((r) => r.value || 0));
   if (!rows.length || max <= 0) { empty(svg); return; }
-  const labelW = 190, rowH = Math.min(30, (H - 16) / rows.length), plotW = W - labelW - 60;
+  const labelW = 190, rowH = Math.min(30, (H - 16) / rows.length), plotW = W - labelW - 150;  // room for the value
   rows.forEach((row, i) => {
     const y = 8 + i * rowH;
     svg.appendChild(el("text", { x: labelW - 8, y: y + rowH * 0.62, "text-anchor": "end" }, row.label));
@@ -159,6 +160,18 @@ function fillTable(id, items, columns) {
   }
 }
 
+// Groups are one per service and topic: show them summed per service.
+function lagByService(groups) {
+  const services = new Map();
+  for (const g of groups) {
+    const row = services.get(g.service) || { service: g.service, lag: 0, behind: [] };
+    row.lag += g.lag;
+    row.behind.push(...Object.entries(g.by_topic).filter(([, n]) => n > 0));
+    services.set(g.service, row);
+  }
+  return Array.from(services.values()).sort((a, b) => b.lag - a.lag || a.service.localeCompare(b.service));
+}
+
 function yesNo(flag) { return flag ? ["● OK", "ok"] : ["● NG", "bad"]; }
 
 function renderServices(data) {
@@ -171,10 +184,10 @@ function renderServices(data) {
     (s) => [s.totals ? s.totals.dead_lettered : null, "num"],
     (s) => [s.error || Object.entries(s.checks || {}).map(([k, v]) => `${k}: ${v}`).join(", ")],
   ]);
-  fillTable("lag", data.consumer_lag, [
-    (g) => [g.group],
-    (g) => [g.lag, "num"],
-    (g) => [Object.entries(g.by_topic).filter(([, n]) => n > 0).map(([t, n]) => `${t} ${n}`).join(", ") || "–"],
+  fillTable("lag", lagByService(data.consumer_lag), [
+    (s) => [s.service],
+    (s) => [s.lag, "num"],
+    (s) => [s.behind.map(([t, n]) => `${t} ${n}`).join(", ") || "–"],
   ]);
   fillTable("dead-letters", data.dead_letters, [
     (d) => [d.topic],
