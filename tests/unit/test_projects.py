@@ -135,6 +135,15 @@ async def test_a_bulb_by_a_chief_or_the_author_makes_one_proposal_and_anyone_els
     assert len(store.proposals) == 1
 
 
+async def test_an_imported_bulb_is_history_not_a_new_proposal():
+    store = InMemoryProjectsStore()
+    data = ReactionAdded(user_id="UM", channel_id="CTALK", message_ts="1.2", message_author_id="UM",
+                         reaction="bulb", reacted_at=T0)
+    env = new_event(type=topics.REACTION_ADDED.name, subject="CTALK:1.2", tenant=TENANT, source="oco/importer", data=data)
+    assert await handlers.when_reaction_added_propose_or_support(TypedEvent(env, data), store=store, threshold=10) == []
+    assert not store.proposals
+
+
 async def test_a_posted_bulb_proposal_takes_its_title_from_the_source_message():
     store = InMemoryProjectsStore()
     data = ReactionAdded(user_id="UM", channel_id="CTALK", message_ts="1.2", message_author_id="UM",

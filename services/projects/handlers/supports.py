@@ -25,6 +25,9 @@ from services.projects.models import SUPPORTABLE, Proposal, Refusal, Stage, Supp
 from services.projects.store import ProjectsStore
 
 SUPPORT_REACTIONS = frozenset({"+1", "thumbsup"})
+# An imported workspace history replays old reactions: they are history, not requests, so an
+# old 💡 must not turn a years-old message into a new proposal (and DM its author).
+IMPORTED = "oco/importer"
 
 
 def base_reaction(name: str) -> str:
@@ -104,6 +107,8 @@ async def when_reaction_added_propose_or_support(
     """💡 on any message may make it a proposal; 👍 on a proposal's post supports it."""
     data = event.data
     reaction = base_reaction(data.reaction)
+    if event.envelope.source == IMPORTED:
+        return []
     if reaction == IDEA_REACTION:
         return await propose_from_reaction(event, store=store)
     if reaction not in SUPPORT_REACTIONS:
