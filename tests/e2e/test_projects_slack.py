@@ -188,3 +188,20 @@ async def _updated_with(standin, ts: str, text: str) -> bool:
 
 async def _thread_mentions(standin, channel: str, ts: str, text: str) -> bool:
     return any(text in m["text"] for m in standin.messages(channel) if m.get("thread_ts") == ts)
+
+
+async def test_propose_this_opens_the_form_prefilled_from_the_message_and_keeps_it_as_the_source(city, slack_standin):
+    gateway, _ = city
+    tenant, user = unique("T"), unique("U")
+    message = {"type": "message", "user": unique("U"), "ts": "1700000000.000300",
+               "text": "駅前の空き家をお試し住宅に\n週末だけでも泊まれたら"}
+    await post(gateway, slack.message_shortcut(CallbackId.PROPOSE_SHORTCUT, team_id=tenant, user_id=user,
+                                               channel_id="C0TALK", message=message))
+    [opened] = await slack_standin.wait_for_calls("views.open", count=1)
+    view = opened["args"]["view"]
+    fields = {b.get("block_id"): b.get("element", {}) for b in view["blocks"]}
+    assert view["callback_id"] == CallbackId.PROPOSAL_MODAL
+    assert fields["title"]["initial_value"] == "駅前の空き家をお試し住宅に"
+    assert fields["idea"]["initial_value"] == message["text"]
+    assert json.loads(view["private_metadata"]) == {"via": "shortcut", "channel_id": "C0TALK",
+                                                    "source_channel_id": "C0TALK", "source_ts": "1700000000.000300"}
