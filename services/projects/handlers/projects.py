@@ -29,9 +29,11 @@ async def when_channel_created_launch(
     proposal = await store.get_proposal(event.tenant, data.proposal_id)
     if project is None or proposal is None:
         return []  # not a project this service opened
-    if project.channel_id != data.channel_id:
+    if project.channel_id is None:  # the first channel reported is the project's
         project.channel_id = data.channel_id
         await store.save_project(project)
+    elif project.channel_id != data.channel_id:
+        return []
     moved = await advance(event, store=store, proposal=proposal, target=ProposalStatus.LAUNCHED, by=project.owner_id)
     if isinstance(moved, Refusal):
         return []  # launched already (a second channel report changes nothing)
