@@ -20,6 +20,8 @@ from oco import infra
 SESSION = uuid.uuid4().hex[:8]
 os.environ.setdefault("OCO_CONSUMER_GROUP_PREFIX", f"test-{SESSION}")
 os.environ.setdefault("OCO_CONSUMER_OFFSET_RESET", "latest")
+# ...and so are its databases, dropped when the session ends.
+os.environ.setdefault("OCO_DATABASE_PREFIX", f"t{SESSION}_")
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +58,20 @@ def infrastructure() -> dict[str, str]:
     from shared.settings import KafkaSettings
 
     asyncio.run(ensure_topics(KafkaSettings()))
-    return {"kafka": bootstrap, "mongo": os.environ["OCO_MONGO_URL"]}
+    yield {"kafka": bootstrap, "mongo": os.environ["OCO_MONGO_URL"]}
+    asyncio.run(_drop_session_databases(os.environ["OCO_MONGO_URL"], os.environ["OCO_DATABASE_PREFIX"]))
+
+
+async def _drop_session_databases(url: str, prefix: str) -> None:
+    from shared.store import connect
+
+    client = connect(url)
+    try:
+        for name in await client.list_database_names():
+            if prefix and name.startswith(prefix):
+                await client.drop_database(name)
+    finally:
+        await client.close()
 
 
 def pytest_collection_modifyitems(items):
