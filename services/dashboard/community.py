@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from datetime import datetime
 from itertools import chain
 from zoneinfo import ZoneInfo
@@ -93,16 +94,6 @@ def community_view(
     projects = projects_view(facts)
     applications = applications_view(facts)
     by_kind = _by_kind(facts)
-    series = {
-        "residents_by_category": residents.by_month,
-        **_resident_flows(residents, by_kind, months),
-        "posts": months.series(Counter(months.of(m.posted_at) for m in messages)),
-        "reactions": months.series(Counter(months.of(t.at) for t in counted_reactions.values())),
-        "active_residents": months.series(_monthly_active(messages, reactions, months)),
-        "proposals": months.series(Counter(months.of(f.at) for f in by_kind[FactKind.PROPOSAL_CREATED])),
-        "applications": months.series(Counter(months.of(f.at) for f in by_kind[FactKind.APPLICATION_SUBMITTED])),
-        "projects_launched": months.series(Counter(months.of(f.at) for f in by_kind[FactKind.PROJECT_LAUNCHED])),
-    }
     funnel = residents.funnel()
     totals = {
         "residents": sum(residents.current().values()),
@@ -128,12 +119,32 @@ def community_view(
         "active_window_days": ACTIVE_WINDOW.days,
         "months": months.keys,
         "totals": totals,
-        "series": series,
+        "series": _series(months, residents, by_kind, messages, reactions, counted_reactions.values()),
         "funnel": funnel,
         "proposals": proposals,
         "projects": projects,
         "applications": applications,
         "first_reply": first_reply_by_channel(messages, departments),
+    }
+
+
+def _series(
+    months: Months, residents: Residents, by_kind: dict[FactKind, list[Fact]], messages: list[Message],
+    reactions: list[Toggle], counted_reactions: Iterable[Toggle],
+) -> dict:
+    """Every monthly series, on the shared axis."""
+    def monthly(kind: FactKind) -> list[int]:
+        return months.series(Counter(months.of(f.at) for f in by_kind[kind]))
+
+    return {
+        "residents_by_category": residents.by_month,
+        **_resident_flows(residents, by_kind, months),
+        "posts": months.series(Counter(months.of(m.posted_at) for m in messages)),
+        "reactions": months.series(Counter(months.of(t.at) for t in counted_reactions)),
+        "active_residents": months.series(_monthly_active(messages, reactions, months)),
+        "proposals": monthly(FactKind.PROPOSAL_CREATED),
+        "applications": monthly(FactKind.APPLICATION_SUBMITTED),
+        "projects_launched": monthly(FactKind.PROJECT_LAUNCHED),
     }
 
 

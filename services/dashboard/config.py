@@ -1,4 +1,4 @@
-"""Dashboard: the operators' and the city's view, built from events only (a read model)."""
+"""Settings of the dashboard service."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ class DashboardSettings(ServiceSettings):
         description="OCO_SERVICE_URLS: JSON map of service name to base URL, polled for health and metrics.",
     )
     dashboard_poll_seconds: float = Field(10.0, gt=0, description="How often services and consumer lag are sampled.")
-    dashboard_cache_seconds: float = Field(5.0, ge=0, description="How long a computed community view is reused.")
+    dashboard_cache_seconds: float = Field(
+        30.0, ge=0, description="How long a computed community view is reused (FerretDB reads are slow)."
+    )
     dashboard_timezone: str = Field("UTC", description="IANA zone whose calendar months the series use.")
     dashboard_probe_timeout_seconds: float = 2.0
 

@@ -138,9 +138,9 @@ async def consumer_lag(kafka: KafkaSettings, *, group_prefix: str) -> list[dict]
     """Per consumer group of this deployment: messages not yet committed, in total and by topic."""
     admin = _admin(kafka)
     consumer = AIOKafkaConsumer(enable_auto_commit=False, **kafka_client_kwargs(kafka))
-    await admin.start()
-    await consumer.start()
     try:
+        await admin.start()
+        await consumer.start()
         listed = await admin.list_consumer_groups()
         groups = sorted(g[0] for g in listed if g[0].startswith(f"{group_prefix}-"))
         committed = {group: await admin.list_consumer_group_offsets(group) for group in groups}

@@ -267,6 +267,8 @@ async def when_announcement_published_count_announcement(
     return []
 
 
+# Not consumed: requests that a service has yet to accept (`*_submitted`, `*_requested`,
+# `*_reviewed`), refusals, and the notifier's deliveries; the facts they lead to are above.
 _HANDLERS: dict[topics.Topic, Callable] = {
     topics.RESIDENT_JOINED: when_resident_joined_record_join,
     topics.RESIDENT_REGISTERED: when_resident_registered_record_join,

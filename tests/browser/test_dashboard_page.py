@@ -18,7 +18,7 @@ from shared import topics
 from shared.envelope import TypedEvent
 from services.dashboard import handlers
 from services.dashboard.main import build, create_app
-from tests.integration.test_dashboard import dashboard_settings, free_port, known_history, serving
+from tests.integration.test_dashboard import dashboard_settings, free_port, known_history, own_database, serving
 from tests.support import unique
 
 pytestmark = pytest.mark.browser
@@ -89,13 +89,14 @@ def distinct_colours(png: bytes) -> int:
 @pytest.fixture
 async def populated_dashboard():
     """The dashboard served on a free port, its read model holding one tenant's known history."""
-    tenant = unique("T")
-    dashboard = build(dashboard_settings())
-    for event in known_history(tenant):
-        topic = topics.topic(event.type)
-        await handlers.routes(dashboard.store)[topic](TypedEvent(event, event.payload(topic.model)))
-    async with serving(create_app(dashboard=dashboard), free_port()) as base:
-        yield f"{base}/?tenant={tenant}&as_of=2024-04-01T00:00:00Z"
+    tenant, settings = unique("T"), dashboard_settings()
+    dashboard = build(settings)
+    async with own_database(settings):
+        for event in known_history(tenant):
+            topic = topics.topic(event.type)
+            await handlers.routes(dashboard.store)[topic](TypedEvent(event, event.payload(topic.model)))
+        async with serving(create_app(dashboard=dashboard), free_port()) as base:
+            yield f"{base}/?tenant={tenant}&as_of=2024-04-01T00:00:00Z"
 
 
 def drawn_charts(driver) -> dict[str, dict]:
