@@ -22,10 +22,11 @@ def connect(url: str) -> AsyncMongoClient:
 
 
 async def ensure_indexes(db: AsyncDatabase, indexes: dict[str, Iterable[IndexModel]]) -> None:
+    # One index per call: FerretDB 1.24 drops the connection when one createIndexes names
+    # several indexes that already exist, which would break every restart.
     for collection, models in indexes.items():
-        models = list(models)
-        if models:
-            await db[collection].create_indexes(models)
+        for model in models:
+            await db[collection].create_indexes([model])
 
 
 async def insert_once(collection, document: dict) -> bool:
