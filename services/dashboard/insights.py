@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from shared.departments import Department
-from shared.events import Category, ProposalStatus
+from shared.events import Category
 from services.dashboard.models import Fact, FactKind, Message, Toggle, ToggleOp
 
 ACTIVE_WINDOW = timedelta(days=30)

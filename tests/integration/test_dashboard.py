@@ -3,6 +3,7 @@ replays change nothing, a rebuild gives the same numbers, dead letters show thei
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 from datetime import UTC, datetime, timedelta
@@ -120,8 +121,6 @@ def free_port() -> int:
 @contextlib.asynccontextmanager
 async def serving(app: Starlette, port: int):
     """Serve an ASGI app on a real port for the duration of the block."""
-    import asyncio
-
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
     task = asyncio.create_task(server.serve())
     await wait_until(lambda: asyncio.sleep(0, result=server.started), timeout=60)

@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, generate_latest
 from starlette.applications import Starlette
 
 from shared import topics
-from shared.envelope import new_event
+from shared.envelope import TypedEvent, new_event
 from shared.events import ResidentJoined
 from services.dashboard import handlers
 from services.dashboard.flow import Sample, dead_letter_view, per_minute, read_counters
@@ -88,7 +88,7 @@ async def test_the_community_api_defaults_to_the_first_tenant_and_refuses_unknow
     assert empty["tenant"] is None and empty["totals"]["residents"] == 0
     for tenant in ("TFIRST", "TSECOND"):
         joined = new_event(type=topics.RESIDENT_JOINED.name, subject="U1", tenant=tenant, data=ResidentJoined(user_id="U1"), source="t")
-        await handlers.when_resident_joined_record_join(handlers.TypedEvent(joined, joined.payload(ResidentJoined)), store=store)
+        await handlers.when_resident_joined_record_join(TypedEvent(joined, joined.payload(ResidentJoined)), store=store)
     first = (await client.get("/api/community")).json()
     assert first["tenant"] == "TFIRST" and first["tenants"] == ["TFIRST", "TSECOND"]
     assert (await client.get("/api/community", params={"tenant": "TSECOND"})).json()["totals"]["residents"] == 1
