@@ -9,8 +9,8 @@ need_apt=()
 command -v java >/dev/null || need_apt+=(openjdk-17-jre-headless)
 command -v mvn  >/dev/null || need_apt+=(maven)
 command -v go   >/dev/null || need_apt+=(golang-go)
-if [ "${OCO_WITH_BROWSER:-0}" = 1 ] && ! command -v chromium >/dev/null; then
-  need_apt+=(chromium chromium-driver)
+if [ "${OCO_WITH_BROWSER:-0}" = 1 ] && { ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null || ! fc-list 2>/dev/null | grep -qi ipagothic; }; then
+  need_apt+=(chromium chromium-driver fonts-ipafont-gothic)
 fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -3,6 +3,7 @@ real Slack token is set), every service — with their logs; Ctrl-C stops them a
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import signal
@@ -13,6 +14,7 @@ import time
 import urllib.request
 
 from oco import infra
+from shared.departments import DEFAULT_DEPARTMENTS
 from oco.services import SERVICES, service_port
 
 STANDIN_TOKEN = "xoxb-oco-standin"
@@ -40,6 +42,12 @@ def _environment() -> dict[str, str]:
             OCO_SLACK_STANDIN_TOKEN=STANDIN_TOKEN,
         )
         env.setdefault("SLACK_SIGNING_SECRET", secrets.token_hex(16))
+        # The stand-in's workspace: department channels and a review channel, so invites and
+        # review posts have somewhere to go offline.
+        env.setdefault("OCO_DEPARTMENTS", json.dumps([
+            {**d.model_dump(), "channel_id": d.channel_id or f"C0{d.key.upper()}"} for d in DEFAULT_DEPARTMENTS
+        ]))
+        env.setdefault("OCO_REVIEW_CHANNEL_ID", "C0REVIEW")
         print(f"[oco] no SLACK_BOT_TOKEN: using the Slack stand-in at {env['SLACK_API_URL']} (offline mode)", flush=True)
     return env
 

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.unit
 MANIFEST = Path(__file__).resolve().parents[2] / "deploy" / "slack" / "manifest.yml"
 SECRET = "manifest-secret"
 SCOPES = {
-    "chat:write", "im:write", "channels:manage", "channels:read", "groups:read", "users:read", "reactions:read",
+    "chat:write", "im:write", "im:history", "channels:manage", "channels:read", "groups:read", "users:read", "reactions:read",
     "channels:history", "groups:history", "commands", "usergroups:write", "usergroups:read",
 }
 
