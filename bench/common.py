@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
+import json
 import os
+import signal
+import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+import httpx
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -47,3 +56,300 @@ def rss_mb(pid: int | None = None) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+# --- the product as separate processes ----------------------------------------------------
+#
+# Benchmarks run each service as `python -m oco.cli run <name>`, as a deployment would, so
+# the load generator never shares a process (or an event loop) with what it measures and
+# each service's memory is its own.
+
+REPO = Path(__file__).resolve().parents[1]
+STANDIN_TOKEN = "xoxb-0000000000-0000000000000-standinstandinstandin0"  # the stand-in's made-up default
+PORT_VARIABLES = {
+    "gateway": ["OCO_GATEWAY_PORT"],
+    "onboarding": ["OCO_ONBOARDING_PORT"],
+    "roles": ["OCO_ROLES_PORT"],
+    # ProjectsSettings names its field `port`, so it reads OCO_PORT, not OCO_PROJECTS_PORT.
+    "projects": ["OCO_PROJECTS_PORT", "OCO_PORT"],
+    "notifier": ["OCO_NOTIFIER_PORT"],
+    "dashboard": ["OCO_DASHBOARD_PORT"],
+}
+
+
+def kafka_bootstrap() -> str:
+    return os.environ.get("OCO_KAFKA_BOOTSTRAP", "127.0.0.1:19092")
+
+
+def mongo_url() -> str:
+    return os.environ.get("OCO_MONGO_URL", "mongodb://127.0.0.1:27027/")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def ratio_line(name: str, value: float, baseline: float, unit: str = "ms") -> str:
+    """`name: value beside baseline (ratio ×)`."""
+    ratio = value / baseline if baseline else float("nan")
+    return f"{name}: {value:.1f}{unit} vs baseline {baseline:.1f}{unit} → ratio {ratio:.2f}×"
+
+
+class Proc:
+    """One child process of the benchmark, logging to a file; stopped only by its own pid."""
+
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
+        self.name, self.args, self.env, self.log_path = name, args, env, log_path
+        self.popen: subprocess.Popen | None = None
+        self.starts = 0
+
+    @property
+    def pid(self) -> int:
+        return self.popen.pid if self.popen else -1
+
+    @property
+    def alive(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def start(self) -> Proc:
+        self.starts += 1
+        log = open(self.log_path, "ab")  # noqa: SIM115 (the child holds it; closed with the process)
+        log.write(f"\n=== start #{self.starts} ===\n".encode())
+        log.flush()
+        self.popen = subprocess.Popen([sys.executable, *self.args], env=self.env, cwd=REPO, stdout=log,
+                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL, as a crashing machine would; waits until the process is gone."""
+        if self.alive:
+            self.popen.send_signal(signal.SIGKILL)
+            self.popen.wait(10)
+
+    def stop(self, timeout: float = 30) -> None:
+        """SIGTERM (graceful shutdown), then SIGKILL if it does not end in time."""
+        if not self.alive:
+            return
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def tail(self, lines: int = 15) -> str:
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+async def wait_http_ok(url: str, *, timeout: float = 90, proc: Proc | None = None) -> None:
+    """Poll `url` until it answers 200; fail early when the process died."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(timeout=3) as http:
+        while True:
+            if proc is not None and not proc.alive:
+                raise RuntimeError(f"{proc.name} exited while starting:\n{proc.tail()}")
+            with contextlib.suppress(httpx.HTTPError):
+                if (await http.get(url)).status_code == 200:
+                    return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{url} not ready within {timeout:.0f}s" + (f":\n{proc.tail()}" if proc else ""))
+            await asyncio.sleep(0.25)
+
+
+@contextlib.contextmanager
+def _environment(**values: str):
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+async def consumer_groups(service: str, prefix: str) -> list[tuple[str, str]]:
+    """(group, topic) of every consumer `service` will start with group prefix `prefix`."""
+    from oco.services import SERVICES
+
+    module = importlib.import_module(SERVICES[service])
+    if not hasattr(module, "build") or service == "gateway":
+        return []
+    with _environment(OCO_CONSUMER_GROUP_PREFIX=prefix):
+        built = module.build()
+    runtime = getattr(built, "runtime", built)
+    await runtime.mongo.close()
+    return [(c.group, c.topic.name) for c in runtime.consumers]
+
+
+async def pin_groups_at_end(groups: list[tuple[str, str]]) -> None:
+    """Commit each new group's offsets at its topic's current end before the service starts.
+
+    A fresh group with offset reset `latest` would otherwise skip whatever is published
+    between our start and its first assignment, and a service SIGKILLed before its first
+    commit would skip more on restart; a committed offset makes both resume exactly here.
+    """
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    for group, topic in groups:
+        consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap(), group_id=group, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = await _partitions(consumer, topic)
+            consumer.assign(parts)
+            ends = await consumer.end_offsets(parts)
+            await consumer.commit({tp: offset for tp, offset in ends.items()})
+        finally:
+            await consumer.stop()
+
+
+async def _partitions(consumer, topic: str) -> list:
+    from aiokafka import TopicPartition
+
+    for _ in range(50):
+        found = consumer.partitions_for_topic(topic)
+        if found:
+            return [TopicPartition(topic, p) for p in sorted(found)]
+        await consumer._client.force_metadata_update()
+        await asyncio.sleep(0.1)
+    raise RuntimeError(f"topic {topic} does not exist (run `oco topics create`, or start any service once)")
+
+
+class Fleet:
+    """The Slack stand-in and some services, each a process on a free port of 127.0.0.1, sharing
+    one fresh consumer-group prefix; `async with Fleet([...]) as fleet:` stops them all."""
+
+    def __init__(self, services: list[str], *, tag: str, standin: bool = True,
+                 extra_env: dict[str, str] | None = None) -> None:
+        import secrets
+        import tempfile
+        import uuid
+
+        self.services = list(services)
+        self.prefix = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
+        self.signing_secret = secrets.token_hex(16)
+        self.ports = {name: free_port() for name in [*services, *(["slack"] if standin else [])]}
+        self.logs = Path(tempfile.mkdtemp(prefix=f"oco-bench-{tag}-"))
+        self.extra_env = extra_env or {}
+        self.procs: dict[str, Proc] = {}
+
+    @property
+    def standin_url(self) -> str:
+        return f"http://127.0.0.1:{self.ports['slack']}"
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def env(self) -> dict[str, str]:
+        """What every child gets: the servers, Slack (the stand-in), ports, its own consumer groups."""
+        env = {**os.environ, "OCO_KAFKA_BOOTSTRAP": kafka_bootstrap(), "OCO_MONGO_URL": mongo_url(),
+               "OCO_CONSUMER_GROUP_PREFIX": self.prefix, "OCO_CONSUMER_OFFSET_RESET": "latest",
+               "SLACK_SIGNING_SECRET": self.signing_secret, "PYTHONUNBUFFERED": "1"}
+        if "slack" in self.ports:
+            env.update(SLACK_BOT_TOKEN=STANDIN_TOKEN, SLACK_API_URL=f"{self.standin_url}/api/",
+                       OCO_SLACK_STANDIN_PORT=str(self.ports["slack"]), OCO_SLACK_STANDIN_TOKEN=STANDIN_TOKEN)
+        for name in self.services:
+            for variable in PORT_VARIABLES.get(name, []):
+                env[variable] = str(self.ports[name])
+        env["OCO_SERVICE_URLS"] = json.dumps({n: self.url(n) for n in self.services if n != "dashboard"})
+        return {**env, **self.extra_env}
+
+    async def start(self) -> Fleet:
+        env = self.env()
+        if "slack" in self.ports:
+            self.procs["slack"] = Proc("slack", ["-m", "oco.cli", "slack-standin", "--port", str(self.ports["slack"])],
+                                       env, self.logs / "slack.log").start()
+            await wait_http_ok(f"{self.standin_url}/healthz", proc=self.procs["slack"])
+        for name in self.services:
+            await pin_groups_at_end(await consumer_groups(name, self.prefix))
+        for name in self.services:
+            self.procs[name] = Proc(name, ["-m", "oco.cli", "run", name], env, self.logs / f"{name}.log").start()
+        for name in self.services:
+            await self.wait_ready(name)
+        return self
+
+    async def wait_ready(self, name: str, timeout: float = 120) -> None:
+        await wait_http_ok(f"{self.url(name)}/readyz", timeout=timeout, proc=self.procs[name])
+
+    async def restart(self, name: str) -> None:
+        self.procs[name].start()
+        await self.wait_ready(name)
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            proc.stop()
+
+    async def __aenter__(self) -> Fleet:
+        try:
+            return await self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    async def __aexit__(self, *exc) -> None:
+        self.stop()
+
+    def describe(self) -> str:
+        return (f"processes: " + ", ".join(f"{n} pid {p.pid} :{self.ports[n]}" for n, p in self.procs.items())
+                + f"; consumer groups {self.prefix}-*; logs in {self.logs}")
+
+
+async def standin_calls(base_url: str, method: str) -> list[dict]:
+    """Every call of `method` the stand-in recorded (its clock is this machine's clock)."""
+    async with httpx.AsyncClient(timeout=60) as http:
+        response = await http.get(f"{base_url}/_standin/calls", params={"method": method})
+        response.raise_for_status()
+        return response.json()["calls"]
+
+
+def delivery_key(call: dict) -> str | None:
+    """The notifier's delivery key carried in a post's metadata (`<event id>/<step>`)."""
+    meta = call.get("args", {}).get("metadata") or {}
+    return (meta.get("event_payload") or {}).get("delivery_key") if isinstance(meta, dict) else None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.asynccontextmanager
+async def throwaway_topics(partitions: dict[str, int]):
+    """Topics for a baseline, created for the run and deleted after it."""
+    from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap(), client_id="oco-bench")
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(name, count, 1) for name, count in partitions.items()])
+        try:
+            yield list(partitions)
+        finally:
+            await admin.delete_topics(list(partitions))
+    finally:
+        await admin.close()
+
+
+async def forget_run(services: list[str], *, tenants: list[str], prefix: str) -> int:
+    """Delete what a benchmark left in the services' databases: documents of its throwaway
+    tenants and its consumer groups' handled-event ids. The local store scans whole
+    collections on lookups, so leftovers would slow every later run and test."""
+    from pymongo import AsyncMongoClient
+
+    client = AsyncMongoClient(mongo_url(), serverSelectionTimeoutMS=5000)
+    removed = 0
+    try:
+        for service in services:
+            db = client[f"oco_{service}"]
+            for name in await db.list_collection_names():
+                ours = {"_id": {"$regex": f"^{prefix}-"}} if name == "handled_events" else {"tenant": {"$in": tenants}}
+                removed += (await db[name].delete_many(ours)).deleted_count
+    finally:
+        await client.close()
+    return removed
