@@ -74,16 +74,13 @@ async def test_a_restarted_consumer_continues_where_it_committed():
         restarted = build(OnboardingSettings())
         await restarted.start()
         try:
-            events = await registered.events_for(tenant, count=2, timeout=40)
+            # At-least-once: the first event may be handled again (same id); wait for both users.
+            await wait_until(lambda: _users_seen(registered, tenant, want=2), timeout=40)
             await registered.settle(2.0)
         finally:
             await restarted.stop()
-    users = sorted({e.data["user_id"] for e in events})
-    assert sorted(users) == sorted([first, second])
+    assert _users(registered.records, tenant) == {first, second}
     assert len(_distinct_ids(registered.records, tenant)) == 2
-
-    async def both_stored():
-        return await restarted.db["residents"].count_documents({"tenant": tenant}) == 2 or None
 
     # The store client is closed after stop; check through a fresh runtime's client.
     check = build(OnboardingSettings())
@@ -101,3 +98,12 @@ def _distinct_ids(records, tenant: str) -> set[str]:
     """Event ids seen for a tenant: a re-emission after a redelivery carries the same id, so
     distinct ids are what downstream de-duplication leaves."""
     return {CloudEvent.from_bytes(r.value).id for r in records if tenant.encode() in r.value}
+
+
+def _users(records, tenant: str) -> set[str]:
+    return {CloudEvent.from_bytes(r.value).data["user_id"] for r in records if tenant.encode() in r.value}
+
+
+async def _users_seen(watcher: TopicWatcher, tenant: str, *, want: int) -> bool:
+    await watcher.settle(0.3)
+    return len(_users(watcher.records, tenant)) >= want
