@@ -49,11 +49,11 @@ async def open_loop(rate: float, count: int, send: Callable[[int], Awaitable[Non
     return count / (time.perf_counter() - started)
 
 
-def rss_mb(pid: int | None = None) -> float:
-    """Resident memory of a process in MB, from /proc."""
+def rss_mb(pid: int | None = None, field: str = "VmRSS") -> float:
+    """Resident memory of a process in MB, from /proc (`field="VmHWM"`: its peak so far)."""
     status = Path(f"/proc/{pid or os.getpid()}/status").read_text()
     for line in status.splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) / 1024
     return float("nan")
 
@@ -353,3 +353,24 @@ async def forget_run(services: list[str], *, tenants: list[str], prefix: str) ->
     finally:
         await client.close()
     return removed
+
+
+@contextlib.asynccontextmanager
+async def event_producer():
+    """A plain aiokafka producer for publishing envelopes straight to the product's topics."""
+    from aiokafka import AIOKafkaProducer
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap(), acks="all", enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        yield producer
+    finally:
+        await producer.stop()
+
+
+async def send_event(producer, event) -> asyncio.Future:
+    """Queue one CloudEvent on its topic (keyed by subject); await the result for the ack."""
+    from shared.envelope import CONTENT_TYPE
+
+    return await producer.send(event.type, event.to_bytes(), key=event.subject.encode(),
+                               headers=[("content-type", CONTENT_TYPE.encode()), ("ce_id", event.id.encode())])
