@@ -97,3 +97,75 @@ def profile_updated_dm(language: str, *, category: Category | str, added: list[D
         blocks.append(section("\n".join(added_lines)))
         lines += added_lines
     return SlackMessage(text="\n".join(lines).replace("*", ""), blocks=blocks)
+
+
+# --- announcements and city facts ---------------------------------------------------------
+
+SECTION_LIMIT = 3000      # Slack's cap on a section's text
+FALLBACK_LIMIT = 3900     # Slack advises keeping `text` under 4,000 characters
+MAX_TEXT_SECTIONS = 20    # a message holds at most 50 blocks; a long English body stops well short
+
+
+def context(mrkdwn: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": mrkdwn[:SECTION_LIMIT]}]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def _pieces(escaped: str, limit: int) -> list[str]:
+    """Cut escaped text into pieces of at most `limit`, between lines where it can, never inside an entity."""
+    pieces, current = [], ""
+    for line in escaped.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            pieces.append(current)
+        while len(line) > limit:
+            cut = limit
+            amp = line.rfind("&", limit - 5, limit)  # an entity (&amp; &lt; &gt;) must stay whole
+            if amp != -1 and ";" not in line[amp:limit]:
+                cut = amp
+            pieces.append(line[:cut])
+            line = line[cut:]
+        current = line
+    if current.strip():
+        pieces.append(current)
+    return pieces
+
+
+def text_sections(text: str) -> list[Block]:
+    """`text` as escaped sections within Slack's per-section cap (so `<!channel>` stays text)."""
+    return [section(piece) for piece in _pieces(escape(text.strip()), SECTION_LIMIT)[:MAX_TEXT_SECTIONS]]
+
+
+def _fallback(*parts: str | None) -> str:
+    text = "\n".join(escape(p.strip()) for p in parts if p and p.strip())
+    return text if len(text) <= FALLBACK_LIMIT else text[: FALLBACK_LIMIT - 1] + "…"
+
+
+def announcement_post(*, title: str, body: str, body_en: str | None = None) -> SlackMessage:
+    """The announcement in its channel: the title, the Japanese text, the English beneath when given."""
+    blocks = [header(title), *text_sections(body)]
+    if body_en and body_en.strip():
+        blocks += [divider(), *text_sections(body_en)]
+    return SlackMessage(text=_fallback(title, body, body_en), blocks=blocks)
+
+
+def announcement_dm(language: str, *, title: str, body: str, body_en: str | None = None,
+                    channel_id: str | None = None) -> SlackMessage:
+    """The announcement as a DM in `language`: the English text for `en` when there is one."""
+    text = body_en if language == "en" and body_en and body_en.strip() else body
+    blocks = [context(say(language, "announcement_from")), header(title), *text_sections(text)]
+    if channel_id:
+        blocks.append(context(say(language, "announcement_also_in", channel=f"<#{channel_id}>")))
+    return SlackMessage(text=_fallback(title, text), blocks=blocks)
+
+
+def moved_in_dm(language: str) -> SlackMessage:
+    """Congratulations to a digital resident who moved to the city."""
+    title, body = say(language, "moved_in_title"), say(language, "moved_in_body")
+    return SlackMessage(text=f"{title}\n{body}", blocks=[header(title), section(body)])

@@ -14,12 +14,12 @@ from shared.logging import configure_logging
 from shared.service import ServiceRuntime, http_app, serve
 from shared.store import ensure_indexes
 from services.notifier.config import NotifierSettings
-from services.notifier.handlers import NotifierDeps, projects, residents, roles
+from services.notifier.handlers import NotifierDeps, announcements, projects, residents, roles
 from services.notifier.slack_client import RateLimitGate, RetryPolicy, SlackDelivery, make_web_client
 from services.notifier.store import INDEXES, MongoDeliveryStore, MongoResidentCache
 
 NAME = "notifier"
-HANDLER_MODULES: list[ModuleType] = [residents, roles, projects]
+HANDLER_MODULES: list[ModuleType] = [residents, roles, projects, announcements]
 
 log = logging.getLogger(__name__)
 

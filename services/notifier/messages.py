@@ -43,6 +43,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "category_citizen": "市民",
         "category_prospective_migrant": "移住検討中",
         "category_remote_citizen": "ふるさと市民",
+        "announcement_from": "📢 市からのお知らせ",
+        "announcement_also_in": "{channel} にも掲載しています。",
+        "moved_in_title": "ご移住おめでとうございます 🎉",
+        "moved_in_body": "デジタル住民から、まちの住民になりましたね。これからもオンライン市役所で、まちのことを一緒に話しましょう。",
     },
     "en": {
         "welcome_title": "Welcome to the Online City Office!",
@@ -66,6 +70,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "category_citizen": "citizen",
         "category_prospective_migrant": "prospective migrant",
         "category_remote_citizen": "remote citizen",
+        "announcement_from": "📢 From the city",
+        "announcement_also_in": "Also posted in {channel}.",
+        "moved_in_title": "Congratulations on your move 🎉",
+        "moved_in_body": "You went from digital resident to resident. Keep talking about the city with us here in the Online City Office.",
     },
 }
 

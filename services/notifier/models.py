@@ -37,6 +37,8 @@ class KnownResident(BaseModel):
     user_id: str
     locale: str | None = Field(None, description="Slack locale; empty string = asked Slack, none given.")
     interests: list[str] | None = Field(None, description="Department keys of the last profile seen.")
+    language: str | None = Field(None, description="Language chosen in the profile (ja/en); wins over the locale.")
+    dm_channel: str | None = Field(None, description="The bot's DM channel with them, so broadcasts skip conversations.open.")
 
 
 def resident_key(tenant: str, user_id: str) -> str:

@@ -17,7 +17,7 @@ from services.notifier.models import Delivery, DeliveryState, KnownResident, res
 # several models of which some already exist (a service's second start).
 INDEXES = {
     "deliveries": [IndexModel([("tenant", 1), ("state", 1)])],
-    "residents": [],
+    "residents": [IndexModel([("tenant", 1)])],  # broadcasts select a tenant's residents
     "handled_events": [],
 }
 
@@ -34,6 +34,9 @@ class ResidentCache(Protocol):
     async def remember_locale(self, tenant: str, user_id: str, locale: str) -> None: ...
     async def remember_interests(self, tenant: str, user_id: str, interests: list[str]) -> None: ...
     async def forget(self, tenant: str, user_id: str) -> None: ...
+    async def remember_language(self, tenant: str, user_id: str, language: str) -> None: ...
+    async def remember_dm_channel(self, tenant: str, user_id: str, channel: str) -> None: ...
+    async def with_interests(self, tenant: str, interests: list[str]) -> list[KnownResident]: ...
 
 
 class MongoDeliveryStore:
@@ -85,6 +88,22 @@ class MongoResidentCache:
     async def forget(self, tenant: str, user_id: str) -> None:
         await self.residents.delete_one({"_id": resident_key(tenant, user_id)})
 
+    async def remember_language(self, tenant: str, user_id: str, language: str) -> None:
+        await self._set(tenant, user_id, {"language": language})
+
+    async def remember_dm_channel(self, tenant: str, user_id: str, channel: str) -> None:
+        """Only for a resident still known: an erased one must not come back as a channel id."""
+        await self.residents.update_one({"_id": resident_key(tenant, user_id)},
+                                        {"$set": {"dm_channel": channel, "updated_at": datetime.now(UTC)}})
+
+    async def with_interests(self, tenant: str, interests: list[str]) -> list[KnownResident]:
+        """The tenant's known residents sharing at least one of `interests`, in a stable order."""
+        wanted = [str(i) for i in interests]
+        if not wanted:
+            return []
+        cursor = self.residents.find({"tenant": str(tenant), "interests": {"$in": wanted}}).sort("_id", 1)
+        return [KnownResident.model_validate(doc) async for doc in cursor]
+
 
 class InMemoryDeliveryStore:
     """Fake for unit tests."""
@@ -132,3 +151,16 @@ class InMemoryResidentCache:
 
     async def forget(self, tenant: str, user_id: str) -> None:
         self.residents.pop(resident_key(tenant, user_id), None)
+
+    async def remember_language(self, tenant: str, user_id: str, language: str) -> None:
+        self._entry(tenant, user_id).language = language
+
+    async def remember_dm_channel(self, tenant: str, user_id: str, channel: str) -> None:
+        found = self.residents.get(resident_key(tenant, user_id))
+        if found is not None:
+            found.dm_channel = channel
+
+    async def with_interests(self, tenant: str, interests: list[str]) -> list[KnownResident]:
+        wanted = set(interests)
+        return [r.model_copy(deep=True) for key, r in sorted(self.residents.items())
+                if r.tenant == tenant and wanted & set(r.interests or ())]
