@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -18,6 +20,7 @@ from oco.cli import main as oco
 from shared import topics
 from shared.envelope import CONTENT_TYPE, CloudEvent, new_event
 from shared.events import AnnouncementPublished, ResidentErased, ResidentMovedIn, ResidentOnboarded
+from shared.settings import KafkaSettings
 from services.notifier.config import NotifierSettings
 from services.notifier.handlers import announcements, residents
 from services.notifier.main import build
@@ -167,6 +170,20 @@ async def test_oco_announce_reaches_the_channel(notifier, slack_standin):
     assert code == 0
     [post] = await channel_posts(slack_standin, title)
     assert "市からです。" in post["text"] and "From the city." in post["text"]
+
+
+async def test_the_python_example_for_city_systems_reaches_the_channel(notifier, slack_standin):
+    page = Path(__file__).resolve().parents[2] / "docs" / "city-systems.md"
+    [example] = re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)
+    namespace = {"__name__": "city_system"}  # not "__main__": define, don't run its demo call
+    exec(compile(example, str(page), "exec"), namespace)
+    tenant, title = unique("T"), unique("Docs ")
+    sent = await namespace["publish_announcement"](KafkaSettings().bootstrap, tenant, title, "ドキュメントの例です。",
+                                                   body_en="The documented example.")
+    [post] = await channel_posts(slack_standin, title)
+    assert "ドキュメントの例です。" in post["text"] and "The documented example." in post["text"]
+    [call] = [c for c in slack_standin.calls("chat.postMessage", channel=NEWS, ok=True) if title in c["args"]["text"]]
+    assert call["args"]["metadata"]["event_payload"]["delivery_key"] == f"{sent}/channel_post"
 
 
 async def test_a_resident_who_moved_in_is_congratulated(notifier, slack_standin):
