@@ -33,7 +33,8 @@ def register(sub) -> None:
     parser.add_argument("--tenant", required=True, help="the city's Slack team id, e.g. T0123ABCD")
     parser.add_argument("--title", required=True, help="the title (at most 150 characters)")
     parser.add_argument("--body", required=True, help="the Japanese text; @FILE reads it from a file")
-    parser.add_argument("--body-en", help="the English text (beneath the Japanese, and in English DMs); @FILE reads a file")
+    parser.add_argument("--body-en",
+                        help="the English text (beneath the Japanese, and in English DMs); @FILE reads a file")
     parser.add_argument("--interests", default="",
                         help="comma-separated department keys whose residents also get a DM, e.g. moving,childcare")
     parser.add_argument("--id", help="the announcement's id; re-sending the same id announces once (default: a new id)")

@@ -218,7 +218,8 @@ async def test_an_erased_resident_is_not_dmed(deps, slack_standin):
 async def test_a_refused_dm_does_not_stop_the_others_and_is_reported_with_what_was_delivered(deps, slack_standin):
     for user in ("U0A", "U0B", "U0C"):
         await resident(deps["residents"], user, ["moving"], locale="ja-JP")
-    slack_standin.refuse("chat.postMessage", error="user_disabled", match={"channel": await slack_standin.dm_channel("U0B")})
+    dm_b = await slack_standin.dm_channel("U0B")
+    slack_standin.refuse("chat.postMessage", error="user_disabled", match={"channel": dm_b})
     event = announcement(interests=["moving"])
     with pytest.raises(DeliveryRefused) as refused:
         await when_announcement_published_broadcast(event, **deps)
