@@ -455,7 +455,10 @@ class AnnouncementPublished(EventData):
     title: str = Field(min_length=1, max_length=150)
     body: str = Field(min_length=1, max_length=3000)
     body_en: str | None = None
-    interests: list[str] = Field(default_factory=list, description="Department keys; empty = everyone.")
+    interests: list[str] = Field(
+        default_factory=list,
+        description="Department keys: residents with a matching interest are also told by DM; empty = the channel post only.",
+    )
 
 
 class NotificationDelivered(EventData):

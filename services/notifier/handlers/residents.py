@@ -26,6 +26,7 @@ async def when_resident_joined_send_welcome(
         await residents.remember_locale(event.tenant, data.user_id, data.locale)
     language = await preferred_language(slack, residents, event, data.user_id)
     channel = await open_dm(slack, event, data.user_id)
+    await residents.remember_dm_channel(event.tenant, data.user_id, channel)  # broadcasts skip conversations.open
     message = blocks.welcome_dm(language, display_name=data.display_name)
     done = await slack.deliver(key=f"{event.id}/welcome_dm", tenant=event.tenant, cause_event_id=event.id,
                                method="chat.postMessage", channel=channel, **message.as_args())
@@ -63,6 +64,8 @@ async def when_resident_onboarded_welcome_and_invite(
     emitted = [welcomed, *await invite(slack, event, data.user_id, to_invite, emitted=[welcomed])]
     # Remembered last, so a retry after a failed invite computes the same newly added set.
     await residents.remember_interests(event.tenant, data.user_id, data.interests)
+    await residents.remember_language(event.tenant, data.user_id, language)
+    await residents.remember_dm_channel(event.tenant, data.user_id, channel)
     return emitted
 
 
