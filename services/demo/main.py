@@ -23,7 +23,7 @@ from services.demo.events import city_events, proposal_id, support_events
 from services.demo.generator import generate
 from services.demo.models import DemoCity
 from services.importer.config import ImporterSettings
-from services.importer.main import build, publish_export, read_export
+from services.importer.main import build, publish_export, publish_group, read_export
 from services.importer.models import ImportSummary
 
 
@@ -50,7 +50,8 @@ async def run_demo(
     importer = build(settings)
     try:
         await importer.start()
-        result.summary = await publish_export(importer, export, extra_events=city_events(city), progress_stream=progress_stream)
+        result.summary = await publish_export(importer, export, extra={"demo-city": city_events(city)},
+                                              progress_stream=progress_stream)
         supports = support_events(city)
         if not supports:
             result.supports_note = "no support topic in the catalogue: supports not published"
@@ -61,9 +62,7 @@ async def run_demo(
             result.supports_note = (f"{len(missing)} of {len(wanted)} proposals were not created within {support_wait:.0f}s "
                                     "(is the projects service running?): supports not published; run `oco demo` again later")
             return result
-        sink = importer.sink(city.tenant, check_ledger=True)
-        await sink.add(supports)
-        await sink.close()
+        sink = await publish_group(importer, city.tenant, "demo-supports", supports)
         result.supports_published = sink.published
     finally:
         export.source.close()

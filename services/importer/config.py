@@ -16,5 +16,9 @@ class ImporterSettings(ServiceSettings):
     # Producer batching: the bench's bare-producer baseline uses the same two values.
     import_linger_ms: int = Field(5, ge=0)
     import_max_batch_bytes: int = Field(262144, ge=16384)
+    # Exports with at least this many bytes of day files are translated in worker processes
+    # (translation costs as much CPU per event as the producer's send).
+    import_worker_min_bytes: int = Field(8_000_000, ge=0)
+    import_workers: int = Field(1, ge=1)
     # How many problems the summary lists one by one (all are counted).
     import_problems_listed: int = Field(200, ge=0)

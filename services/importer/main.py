@@ -8,11 +8,9 @@ the day files through the translation into the sink, and folds everything into a
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import re
 import time
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -20,16 +18,18 @@ from typing import TextIO
 from aiokafka.errors import KafkaError
 from pymongo.errors import PyMongoError
 
+from shared import topics
 from shared.admin import ensure_topics
 from shared.envelope import CloudEvent
 from shared.logging import redact
-from shared.store import connect, ensure_indexes
+from shared.store import connect
 from services.importer.config import ImporterSettings
 from services.importer.models import ChannelKind, DayFile, ExportChannel, ImportFailed, ImportSummary, Tally
 from services.importer.progress import Progress
-from services.importer.reader import ExportSource, day_files, decode, open_export, read_channels, read_list
+from services.importer.reader import ExportSource, day_files, open_export, read_channels, read_list
 from services.importer.sink import EventSink, make_producer
-from services.importer.store import DATABASE, INDEXES, ImportLedger, MongoImportLedger
+from services.importer.store import DATABASE, ImportLedger, MongoImportLedger
+from services.importer.stream import Outgoing, TranslationDone, digest, translated_stream
 from services.importer.translate import Translator
 
 _TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -102,7 +102,6 @@ class Importer:
         except PyMongoError as exc:
             url = redact(self.settings.mongo_url.get_secret_value())
             raise ImportFailed(f"the document store at {url} is not reachable ({type(exc).__name__})") from None
-        await ensure_indexes(self.mongo[DATABASE], INDEXES)
         try:
             await ensure_topics(self.settings.kafka)
             await self.producer.start()
@@ -113,9 +112,15 @@ class Importer:
         await self.producer.stop()
         await self.mongo.close()
 
-    def sink(self, tenant: str, *, check_ledger: bool) -> EventSink:
+    async def partitions(self) -> dict[str, list[int]]:
+        """Partitions of the topics an export translates to, for picking them in the translation."""
+        names = [topics.RESIDENT_JOINED.name, topics.RESIDENT_LEFT.name, topics.MESSAGE_POSTED.name, topics.REACTION_ADDED.name]
+        return {name: sorted(await self.producer.partitions_for(name)) for name in names}
+
+    async def sink(self, tenant: str) -> EventSink:
+        """A sink for `tenant` that knows what earlier imports of it published."""
         return EventSink(
-            self.producer, self.ledger, tenant=tenant, check_ledger=check_ledger,
+            self.producer, self.ledger, tenant=tenant, known=await self.ledger.digests(tenant),
             batch_size=self.settings.import_batch_size, max_in_flight=self.settings.import_max_in_flight_batches,
         )
 
@@ -132,7 +137,7 @@ async def run_import(
     *,
     tenant: str | None = None,
     settings: ImporterSettings | None = None,
-    extra_events: Iterable[CloudEvent] = (),
+    extra: dict[str, list[CloudEvent]] | None = None,
     progress_stream: TextIO | None = None,
     tty: bool | None = None,
 ) -> ImportSummary:
@@ -142,78 +147,78 @@ async def run_import(
     importer = build(settings)
     try:
         await importer.start()
-        return await publish_export(importer, export, extra_events=extra_events, progress_stream=progress_stream, tty=tty)
+        return await publish_export(importer, export, extra=extra, progress_stream=progress_stream, tty=tty)
     finally:
         export.source.close()
         await importer.stop()
 
 
 async def publish_export(
-    importer: Importer, export: Export, *, extra_events: Iterable[CloudEvent] = (),
+    importer: Importer, export: Export, *, extra: dict[str, list[CloudEvent]] | None = None,
     progress_stream: TextIO | None = None, tty: bool | None = None,
 ) -> ImportSummary:
-    """Stream the export's events into the sink; `importer` must be started."""
+    """Stream the export's events into a sink; `importer` must be started.
+
+    `extra` holds named groups of events published beside the export (the demo's forms),
+    recorded in the ledger like files, so they too are published once.
+    """
     started = time.monotonic()
-    tenant, tally = export.tenant, export.tally
-    check_ledger = await importer.ledger.tenant_seen(tenant)
-    if not check_ledger:
-        await importer.ledger.mark_tenant(tenant)  # before any id of this tenant is recorded
-    done = await importer.ledger.done_files(tenant) if check_ledger else set()
-    sink = importer.sink(tenant, check_ledger=check_ledger)
-    translator = Translator(tenant=tenant, users=export.users, tally=tally)
-    progress = Progress(sum(f.size for f in export.files), stream=progress_stream, tty=tty)
+    sink = await importer.sink(export.tenant)
+    partitions = await importer.partitions()
+    nbytes = sum(f.size for f in export.files)
+    progress = Progress(nbytes, stream=progress_stream, tty=tty)
+    settings = importer.settings
+    stream = translated_stream(
+        str(export.source.path), workers=settings.import_workers if nbytes >= settings.import_worker_min_bytes else 0,
+        tenant=export.tenant, users=export.users, files=export.files, partitions=partitions,
+        problems_listed=settings.import_problems_listed,
+    )
+    people = Translator(tenant=export.tenant, users=export.users, tally=export.tally)
+    extra = extra or {}
     try:
-        for file in export.files:
-            before = tally.counts["messages"]
-            raw = export.source.read(file.path) or b""
-            await _publish_day(export, file, raw, translator, sink, done)
-            progress.advance(nbytes=file.size, messages=tally.counts["messages"] - before)
-        residents = translator.residents()
-        users_key = "users.json:" + _digest(export.source.read("users.json") or b"")
-        tally.counts["events"] += len(residents)
-        await _publish_file(sink, users_key, residents, done)
-        extra = list(extra_events)
-        if extra:
-            await _publish_file(sink, "extra:" + _digest("\n".join(e.id for e in extra).encode()), extra, done)
+        async for item in stream:
+            if isinstance(item, TranslationDone):  # a translator's counts and who it saw when
+                export.tally.merge(item.tally)
+                people.merge_seen(item.first_seen, item.latest)
+                continue
+            if item.readable:
+                await sink.add_file(item.key, item.digest, item.events)
+            progress.advance(nbytes=item.nbytes, messages=item.messages)
+        residents = people.residents()  # last: joined when first seen anywhere in the export
+        export.tally.counts["events"] += len(residents)
+        users_digest = digest(export.source.read("users.json") or b"")
+        await sink.add_file("users.json", users_digest, [Outgoing.of(e, partitions) for e in residents])
+        for name, events in extra.items():
+            await sink.add_file(f"extra/{name}", _digest_ids(events), [Outgoing.of(e, partitions) for e in events])
         await sink.close()
     except BaseException:
         await sink.abort()
         raise
     finally:
+        await stream.aclose()
         progress.finish()
     summary = export.summary
-    tally.fill(summary)
-    summary.extra_events = len(extra)
+    export.tally.fill(summary)
+    summary.extra_events = sum(len(events) for events in extra.values())
     summary.published, summary.already_imported = sink.published, sink.already_imported
     summary.seconds = round(time.monotonic() - started, 3)
     return summary
 
 
-async def _publish_day(export: Export, file: DayFile, raw: bytes, translator: Translator, sink: EventSink, done: set[str]) -> None:
-    tally = export.tally
-    entries = decode(raw, file.path, tally)
-    if entries is None:
-        return
-    if not isinstance(entries, list):
-        tally.problem("day file not a list", file.path, f"holds a JSON {type(entries).__name__}, not a list of messages; skipped", 1)
-        return
-    tally.counts["day_files"] += 1
-    events = translator.day(file, entries, raw)
-    tally.counts["events"] += len(events)
-    await _publish_file(sink, f"{file.path}:{_digest(raw)}", events, done)
+async def publish_group(importer: Importer, tenant: str, name: str, events: list[CloudEvent]) -> EventSink:
+    """Publish a named group of events once per tenant (ledgered like a file); returns the closed sink."""
+    sink = await importer.sink(tenant)
+    try:
+        await sink.add_file(f"extra/{name}", _digest_ids(events), [Outgoing.of(e, {}) for e in events])
+        await sink.close()
+    except BaseException:
+        await sink.abort()
+        raise
+    return sink
 
 
-async def _publish_file(sink: EventSink, file_key: str, events: list[CloudEvent], done: set[str]) -> None:
-    """Publish one file's events, unless an earlier import published this exact file."""
-    if file_key in done:
-        sink.skipped_as_imported(len(events))
-        return
-    await sink.add(events)
-    sink.file_finished(file_key)
-
-
-def _digest(raw: bytes) -> str:
-    return hashlib.blake2b(raw, digest_size=12).hexdigest()
+def _digest_ids(events: list[CloudEvent]) -> str:
+    return digest("\n".join(sorted(e.id for e in events)).encode())
 
 
 def run(path: str | Path, **kwargs) -> ImportSummary:

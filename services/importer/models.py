@@ -121,11 +121,19 @@ class Tally:
     def problem_count(self) -> int:
         return sum(self.skipped.values())
 
+    def merge(self, other: Tally) -> None:
+        """Add what another tally (a worker's) counted."""
+        self.counts.update(other.counts)
+        self.ignored.update(other.ignored)
+        self.skipped.update(other.skipped)
+        self.problems.extend(other.problems[: max(0, self.problems_listed - len(self.problems))])
+        self.notes.extend(other.notes)
+
     def fill(self, summary: ImportSummary) -> None:
         for name, value in self.counts.items():
             setattr(summary, name, value)
         summary.ignored = dict(sorted(self.ignored.items()))
         summary.skipped = dict(sorted(self.skipped.items()))
-        summary.problems = list(self.problems)
+        summary.problems = sorted(self.problems, key=lambda p: (p.file, p.line or 0))
         summary.notes = list(self.notes)
         summary.exit_code = ExitCode.SKIPPED_SOMETHING if self.skipped else ExitCode.CLEAN

@@ -1,25 +1,26 @@
 """Publishing an import's events: pipelined sends, acknowledged batches, then the ledger.
 
 Events are sent without waiting for each acknowledgement; a batch's futures are awaited in a
-background task that then records the batch in the ledger, so the producer keeps sending
-while earlier batches are acknowledged and recorded. At most `max_in_flight` batches are
-outstanding. The producer is idempotent with acks=all, like every producer of the project.
+background task that then records the files the batch completed, so the producer keeps
+sending while earlier batches are acknowledged and recorded. At most `max_in_flight` batches
+are outstanding. The producer is idempotent with acks=all, like every producer of the project.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Iterable
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 
 from shared import metrics
-from shared.envelope import CONTENT_TYPE, CloudEvent
+from shared.envelope import CONTENT_TYPE
 from shared.settings import KafkaSettings
 from services.importer.models import ImportFailed
-from services.importer.store import ImportLedger, LedgerEntry
+from services.importer.store import FileRecord, ImportLedger, id_digest
+from services.importer.stream import Outgoing
 
 SERVICE = "importer"
 _CONTENT_TYPE = CONTENT_TYPE.encode()
@@ -42,7 +43,7 @@ def make_producer(kafka: KafkaSettings, *, linger_ms: int, max_batch_bytes: int,
 
 
 class EventSink:
-    """Takes events in order; publishes the ones the ledger does not know, records them after the acks."""
+    """Takes events in order, publishes them in batches, records finished files after the acks."""
 
     def __init__(
         self,
@@ -50,35 +51,47 @@ class EventSink:
         ledger: ImportLedger,
         *,
         tenant: str,
-        check_ledger: bool,
+        known: dict[str, str] | None = None,
         batch_size: int = 2000,
         max_in_flight: int = 8,
     ) -> None:
         self.producer = producer
         self.ledger = ledger
         self.tenant = tenant
-        self.check_ledger = check_ledger
+        self.known = dict(known or {})  # file key → digest of what earlier imports published
         self.batch_size = batch_size
         self.max_in_flight = max_in_flight
-        self.batch: list[CloudEvent] = []
-        self.finished_files: list[str] = []
+        self.batch: list[Outgoing] = []
+        self.finished_files: list[FileRecord] = []
         self.pending: deque[asyncio.Task] = deque()
         self.sent = 0
         self.published = 0
         self.already_imported = 0
 
-    async def add(self, events: Iterable[CloudEvent]) -> None:
+    async def add(self, events: Iterable[Outgoing]) -> None:
         self.batch.extend(events)
         if len(self.batch) >= self.batch_size:
             await self._dispatch()
 
-    def file_finished(self, file_key: str) -> None:
-        """Mark `file_key` done once every event added so far is acknowledged and recorded."""
-        self.finished_files.append(file_key)
+    async def add_file(self, key: str, digest: str, events: list[Outgoing]) -> None:
+        """A file's events: none if these exact bytes were imported before, only new ones if it changed."""
+        known = self.known.get(key)
+        if known == digest:
+            self.already_imported += len(events)
+            return
+        ids, fresh = frozenset(id_digest(e[0]) for e in events), events
+        if known is not None:
+            before = await self.ledger.ids_of(self.tenant, key)
+            fresh = [e for e in events if id_digest(e[0]) not in before]
+            self.already_imported += len(events) - len(fresh)
+            ids |= before
+        await self.add(fresh)
+        self.file_finished(FileRecord(key, digest, ids, previously_recorded=known is not None))
+        self.known[key] = digest
 
-    def skipped_as_imported(self, count: int) -> None:
-        """Events of a file an earlier import fully published: not sent again."""
-        self.already_imported += count
+    def file_finished(self, record: FileRecord) -> None:
+        """Record the file once every event added so far is acknowledged."""
+        self.finished_files.append(record)
 
     async def close(self) -> None:
         """Publish what is left and wait until every batch is acknowledged and recorded."""
@@ -97,39 +110,34 @@ class EventSink:
     async def _dispatch(self) -> None:
         batch, files = self.batch, self.finished_files
         self.batch, self.finished_files = [], []
-        fresh = batch
-        if self.check_ledger and batch:
-            known = await self.ledger.known([e.id for e in batch])
-            fresh = [e for e in batch if e.id not in known]
-            self.already_imported += len(batch) - len(fresh)
         try:
-            futures = [await self._send(event) for event in fresh]
+            futures = [await self._send(event) for event in batch]
         except KafkaError as exc:
             raise ImportFailed(f"the bus refused an event: {type(exc).__name__}: {exc}") from None
-        self.sent += len(fresh)
+        self.sent += len(batch)
         previous = self.pending[-1] if self.pending else None
-        self.pending.append(asyncio.create_task(self._acknowledged(futures, fresh, files, previous)))
+        self.pending.append(asyncio.create_task(self._acknowledged(futures, batch, files, previous)))
         while len(self.pending) > self.max_in_flight:
             await self._settle_oldest()
 
-    async def _send(self, event: CloudEvent) -> asyncio.Future:
+    async def _send(self, event: Outgoing) -> asyncio.Future:
+        event_id, topic, key, value, partition = event  # a plain tuple when it came from the worker
         return await self.producer.send(
-            event.type, event.to_bytes(), key=event.subject.encode(),
-            headers=[("content-type", _CONTENT_TYPE), ("ce_id", event.id.encode())],
+            topic, value, key=key, partition=partition,
+            headers=[("content-type", _CONTENT_TYPE), ("ce_id", event_id.encode())],
         )
 
-    async def _acknowledged(self, futures, events: list[CloudEvent], files: list[str], previous: asyncio.Task | None) -> None:
+    async def _acknowledged(self, futures, events: list[Outgoing], files: list[FileRecord], previous: asyncio.Task | None) -> None:
         results = await asyncio.gather(*futures, return_exceptions=True)
         failed = next((r for r in results if isinstance(r, BaseException)), None)
         if failed is not None:
             raise ImportFailed(f"the bus did not acknowledge an event: {type(failed).__name__}: {failed}")
-        await self.ledger.record(self.tenant, [LedgerEntry(e.id, e.type) for e in events])
         self.published += len(events)
-        for event_type in {e.type for e in events}:
-            metrics.EVENTS_PUBLISHED.labels(SERVICE, event_type).inc(sum(1 for e in events if e.type == event_type))
+        for event_type, count in Counter(e[1] for e in events).items():
+            metrics.EVENTS_PUBLISHED.labels(SERVICE, event_type).inc(count)
         if previous is not None:
-            await previous  # a file is done only when every earlier batch is recorded too
-        await self.ledger.mark_files(self.tenant, files)
+            await previous  # a file's events may be in earlier batches: those must be acknowledged too
+        await self.ledger.record(self.tenant, files)
 
     async def _settle_oldest(self) -> None:
         task = self.pending.popleft()

@@ -29,7 +29,7 @@ _EDITS = {"message_changed", "message_deleted"}
 
 
 class Translator:
-    """Turns one tenant's export into events; remembers when each person was first and last seen."""
+    """Turns one tenant's export into events; remembers when each person was first seen."""
 
     def __init__(self, *, tenant: str, users: list[dict[str, Any]], tally: Tally) -> None:
         self.tenant = tenant
@@ -37,12 +37,24 @@ class Translator:
         self.users = {u["id"]: u for u in users if isinstance(u.get("id"), str)}
         self.people = {uid for uid, u in self.users.items() if is_person(u)}
         self.first_seen: dict[str, float] = {}
-        self.last_seen: dict[str, float] = {}
+        self.latest: float | None = None  # the newest moment in the export
+
+    def merge_seen(self, first_seen: dict[str, float], latest: float | None) -> None:
+        """Fold in what another translator (a worker's) saw."""
+        for user, when in first_seen.items():
+            if when < self.first_seen.get(user, float("inf")):
+                self.first_seen[user] = when
+        if latest is not None and (self.latest is None or latest > self.latest):
+            self.latest = latest
 
     # --- people ---------------------------------------------------------------------------
 
     def residents(self) -> list[CloudEvent]:
-        """`resident.joined` per person (joined when first seen); deactivated ones also left."""
+        """`resident.joined` per person (joined when first seen); deactivated ones also left.
+
+        When a deactivated person left is not in the export; the export's newest moment is
+        the latest it can have been, and a tombstone that late wins over everything imported.
+        """
         events = []
         for uid, user in self.users.items():
             if uid not in self.people:
@@ -53,8 +65,7 @@ class Translator:
             events.append(resident_joined(user, tenant=self.tenant, via="import", joined_at=joined_at))
             self.tally.counts["users"] += 1
             if user.get("deleted"):
-                last = self.last_seen.get(uid, first)
-                left_at = ts_to_datetime(last) if last is not None else None
+                left_at = ts_to_datetime(self.latest) if self.latest is not None else None
                 events.append(resident_left(uid, tenant=self.tenant, reason="deactivated", time=left_at, source=SOURCE))
                 self.tally.counts["deactivated_users"] += 1
         return events
@@ -157,8 +168,8 @@ class Translator:
             return
         if when < self.first_seen.get(user, float("inf")):
             self.first_seen[user] = when
-        if when > self.last_seen.get(user, float("-inf")):
-            self.last_seen[user] = when
+        if self.latest is None or when > self.latest:
+            self.latest = when
 
     def _problem(self, file: DayFile, raw: bytes, entry: dict, kind: str, reason: str) -> None:
         ts = entry.get("ts") if isinstance(entry.get("ts"), str) else None
