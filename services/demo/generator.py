@@ -138,9 +138,10 @@ def _posts(rng: random.Random, writer: _Writer, city: DemoCity, by_key: dict[str
             tops.append((channel, writer.add(channel, _post(rng, writer, channel, author, when))))
         for _ in range(replies):
             channel, parent = rng.choice(tops)
-            when = float(parent["ts"]) + min(rng.expovariate(1 / 7200), 5 * 86400)
+            # Replies stay in the parent's month, so each month's count is the month's posts.
+            when = min(float(parent["ts"]) + rng.expovariate(1 / 7200), hi - 1)
             author = picker.pick(rng, when, interest=channel.key, other_than=parent["user"])
-            if author is None or when >= city.end.timestamp():
+            if author is None:
                 continue
             reply = writer.add(channel, _reply(rng, writer, channel, author, when, parent))
             everything.append(reply)
