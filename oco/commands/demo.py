@@ -18,6 +18,7 @@ def register(sub) -> None:
     parser.add_argument("--seed", type=int, default=1, help="the same seed gives the same city (default 1)")
     parser.add_argument("--out", type=Path, help="where to write the export (default: a new temporary folder)")
     parser.add_argument("--start", type=date.fromisoformat, help="first day of the demo year (default 2025-04-01)")
+    parser.add_argument("--tenant", help="the team id of the demo city (default TDEMO<seed>)")
     parser.add_argument("--no-import", action="store_true", help="only write the export")
     parser.add_argument("--support-wait", type=float, default=30.0,
                         help="seconds to wait for the projects service to create the proposals before supporting them")
@@ -33,7 +34,8 @@ def run(args) -> int:
     out = args.out or Path(tempfile.mkdtemp(prefix="oco-demo-"))
     start = datetime(args.start.year, args.start.month, args.start.day, tzinfo=JST) if args.start else None
     try:
-        result = run_demo(out, seed=args.seed, start=start, do_import=not args.no_import, support_wait=args.support_wait)
+        result = run_demo(out, seed=args.seed, start=start, tenant=args.tenant, do_import=not args.no_import,
+                          support_wait=args.support_wait)
     except ImportFailed as exc:
         print(f"oco demo: {exc}", file=sys.stderr)
         return ExitCode.COULD_NOT_IMPORT

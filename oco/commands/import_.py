@@ -7,6 +7,7 @@ where), 2 nothing could be imported (no users.json, no tenant, the bus or store 
 from __future__ import annotations
 
 import json
+import logging
 import sys
 
 from services.importer.models import ExitCode, ImportFailed
@@ -24,6 +25,8 @@ def run(args) -> int:
     from services.importer.main import run as run_import
     from services.importer.progress import render_summary
 
+    # The client library logs each failed connection attempt; the summary or error says it better.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         summary = run_import(args.path, tenant=args.tenant)
     except ImportFailed as exc:

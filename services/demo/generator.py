@@ -68,12 +68,12 @@ class _Writer:
         return len(self.days)
 
 
-def generate(out: str | Path, *, seed: int = 1, start: datetime | None = None) -> DemoCity:
-    """Write the demo export into `out` and return the city it describes."""
+def generate(out: str | Path, *, seed: int = 1, start: datetime | None = None, tenant: str | None = None) -> DemoCity:
+    """Write the demo export into `out` and return the city it describes (team `tenant_for(seed)`)."""
     rng = random.Random(seed)
     start = start or datetime(2025, 4, 1, tzinfo=JST)
     end = _add_months(start, 12)
-    tenant = tenant_for(seed)
+    tenant = tenant or tenant_for(seed)
     channels = _channels(rng)
     residents = make_residents(rng, count=RESIDENTS, start=start.timestamp(), end=end.timestamp())
     city = DemoCity(seed=seed, tenant=tenant, start=start, end=end, residents=residents, channels=channels,

@@ -37,11 +37,11 @@ class DemoResult:
 
 
 async def run_demo(
-    out: Path, *, seed: int = 1, start: datetime | None = None, do_import: bool = True,
+    out: Path, *, seed: int = 1, start: datetime | None = None, tenant: str | None = None, do_import: bool = True,
     settings: ImporterSettings | None = None, support_wait: float = 30.0, progress_stream: TextIO | None = None,
 ) -> DemoResult:
     """Generate into `out`; unless `do_import` is False, import it and publish the city's events."""
-    city = generate(out, seed=seed, start=start)
+    city = generate(out, seed=seed, start=start, tenant=tenant)
     result = DemoResult(city=city, out=out)
     if not do_import:
         return result
