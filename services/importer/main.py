@@ -165,16 +165,35 @@ async def publish_export(
     started = time.monotonic()
     sink = await importer.sink(export.tenant)
     partitions = await importer.partitions()
-    nbytes = sum(f.size for f in export.files)
-    progress = Progress(nbytes, stream=progress_stream, tty=tty)
+    progress = Progress(sum(f.size for f in export.files), stream=progress_stream, tty=tty)
+    extra = extra or {}
+    try:
+        await _publish_day_files(importer, export, sink, partitions, progress)
+        for name, events in extra.items():
+            await sink.add_file(f"extra/{name}", _digest_ids(events), [Outgoing.of(e, partitions) for e in events])
+        await sink.close()
+    except BaseException:
+        await sink.abort()
+        raise
+    finally:
+        progress.finish()
+    summary = export.summary
+    export.tally.fill(summary)
+    summary.extra_events = sum(len(events) for events in extra.values())
+    summary.published, summary.already_imported = sink.published, sink.already_imported
+    summary.seconds = round(time.monotonic() - started, 3)
+    return summary
+
+
+async def _publish_day_files(importer: Importer, export: Export, sink: EventSink, partitions: dict, progress: Progress) -> None:
+    """The day files' events as they are translated, then the residents (who joined when first seen)."""
     settings = importer.settings
+    big = progress.total_bytes >= settings.import_worker_min_bytes
     stream = translated_stream(
-        str(export.source.path), workers=settings.import_workers if nbytes >= settings.import_worker_min_bytes else 0,
-        tenant=export.tenant, users=export.users, files=export.files, partitions=partitions,
-        problems_listed=settings.import_problems_listed,
+        str(export.source.path), workers=settings.import_workers if big else 0, tenant=export.tenant,
+        users=export.users, files=export.files, partitions=partitions, problems_listed=settings.import_problems_listed,
     )
     people = Translator(tenant=export.tenant, users=export.users, tally=export.tally)
-    extra = extra or {}
     try:
         async for item in stream:
             if isinstance(item, TranslationDone):  # a translator's counts and who it saw when
@@ -184,25 +203,12 @@ async def publish_export(
             if item.readable:
                 await sink.add_file(item.key, item.digest, item.events)
             progress.advance(nbytes=item.nbytes, messages=item.messages)
-        residents = people.residents()  # last: joined when first seen anywhere in the export
-        export.tally.counts["events"] += len(residents)
-        users_digest = digest(export.source.read("users.json") or b"")
-        await sink.add_file("users.json", users_digest, [Outgoing.of(e, partitions) for e in residents])
-        for name, events in extra.items():
-            await sink.add_file(f"extra/{name}", _digest_ids(events), [Outgoing.of(e, partitions) for e in events])
-        await sink.close()
-    except BaseException:
-        await sink.abort()
-        raise
     finally:
         await stream.aclose()
-        progress.finish()
-    summary = export.summary
-    export.tally.fill(summary)
-    summary.extra_events = sum(len(events) for events in extra.values())
-    summary.published, summary.already_imported = sink.published, sink.already_imported
-    summary.seconds = round(time.monotonic() - started, 3)
-    return summary
+    residents = people.residents()
+    export.tally.counts["events"] += len(residents)
+    users_digest = digest(export.source.read("users.json") or b"")
+    await sink.add_file("users.json", users_digest, [Outgoing.of(e, partitions) for e in residents])
 
 
 async def publish_group(importer: Importer, tenant: str, name: str, events: list[CloudEvent]) -> EventSink:

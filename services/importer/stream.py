@@ -169,6 +169,11 @@ async def translated_stream(
         for item in translate_files(path, files=files, **kwargs):
             yield item
         return
+    async for item in _from_workers(path, workers, files, kwargs):
+        yield item
+
+
+async def _from_workers(path: str, workers: int, files: list[DayFile], kwargs: dict) -> AsyncIterator[TranslatedFile | TranslationDone]:
     context = multiprocessing.get_context("spawn")  # no fork of a process running an event loop
     queues = [context.Queue(maxsize=8) for _ in range(workers)]
     processes = [
