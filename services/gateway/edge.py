@@ -31,12 +31,14 @@ MAX_BODY_BYTES = 1_000_000
 def is_signed(secret: bytes, body: bytes, headers, *, now: float | None = None) -> bool:
     """v0 HMAC-SHA256 over the raw bytes of the body, within Slack's 5-minute window."""
     stamp, signature = headers.get("x-slack-request-timestamp", ""), headers.get("x-slack-signature", "")
-    if not stamp.isdigit() or not signature:
+    # Unix seconds are a few ASCII digits; a longer string would not even convert to an int.
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12) or not signature:
         return False
     if abs((time.time() if now is None else now) - int(stamp)) > SIGNATURE_WINDOW_SECONDS:
         return False
     expected = "v0=" + hmac.new(secret, b"v0:" + stamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    # Compared as bytes: compare_digest refuses str with non-ASCII characters (a TypeError).
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "surrogateescape"))
 
 
 def is_ssl_check(body: bytes) -> bool:
