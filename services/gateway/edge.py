@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 
 from services.gateway.app import request_kind
 from services.gateway.metrics import SLACK_REQUEST_SECONDS, SLACK_REQUESTS
+from services.gateway.shape import shape_problem
 
 log = logging.getLogger(__name__)
 SIGNATURE_WINDOW_SECONDS = 5 * 60
@@ -83,10 +84,15 @@ class SlackEdge:
             return JSONResponse({"error": "invalid signature"}, status_code=401), "unsigned"
         try:
             bolt_request = to_async_bolt_request(request, body)
-        except (UnicodeDecodeError, ValueError):  # json.JSONDecodeError is a ValueError
+        # Bolt parses the body and reads its context in the constructor: a body nested past
+        # the recursion limit, or JSON that is not an object, fails in there.
+        except (UnicodeDecodeError, ValueError, RecursionError, AttributeError, TypeError, KeyError, IndexError):
             return JSONResponse({"error": "malformed body"}, status_code=400), "malformed"
         if not looks_like_slack(bolt_request.body):
             return JSONResponse({"error": "not a Slack payload"}, status_code=400), "malformed"
+        if problem := shape_problem(bolt_request.body):
+            log.warning("refused a signed body Slack would not send: %s", problem)
+            return JSONResponse({"error": "malformed payload"}, status_code=400), "malformed"
         kind = request_kind(bolt_request.body)
         retry = request.headers.get("x-slack-retry-num")
         if retry:

@@ -3,6 +3,9 @@ never a 500 or an exception out of the app, and nothing published."""
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urlencode
+
 import httpx
 import pytest
 
@@ -40,3 +43,75 @@ async def test_garbled_signature_headers_are_refused_without_a_signature_check_c
     response = await post(gateway, slack.url_verification("c"), **headers)
     assert response.status_code == 401
     assert gateway.bus.events == []
+
+
+def interaction(payload: dict) -> bytes:
+    return urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def callback(event: dict, **envelope) -> bytes:
+    body = json.loads(slack.event_callback(event, team_id=TEAM))
+    return json.dumps({**body, **envelope}).encode()
+
+
+WHO = {"team": {"id": TEAM}, "user": {"id": USER, "team_id": TEAM}}
+MODAL = {"type": "modal", "id": "V0HOSTILE", "callback_id": "oco_profile"}
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(b"[" * 100_000 + b"]" * 100_000, id="nested past the recursion limit"),
+    pytest.param(b"null", id="JSON null"),
+    pytest.param(b'"text"', id="JSON string"),
+    pytest.param(urlencode({"payload": "[1]"}).encode(), id="payload a list"),
+    pytest.param(callback(slack.team_join_event("U0X"), authorizations="x"), id="authorizations a string"),
+])
+async def test_bodies_bolt_cannot_even_parse_are_400(gateway, body):
+    response = await post(gateway, body, **{"Content-Type": slack.JSON if body[:1] in b'[{"n' else slack.FORM})
+    assert response.status_code == 400
+    assert gateway.bus.events == []
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(callback({"type": "team_join", "user": {"id": {"$ne": None}}}), id="user id an operator"),
+    pytest.param(callback({"type": "team_join", "user": {"id": "$where.x"}}), id="user id with $ and dot"),
+    pytest.param(callback({"type": "team_join", "user": {"id": "U1", "profile": "x"}}), id="profile a string"),
+    pytest.param(callback(slack.team_join_event("U0X"), event_id="E" * 10_000), id="event id 10k long"),
+    pytest.param(callback(slack.team_join_event("U0X"), event_time=10**30), id="event time overflows"),
+    pytest.param(callback(slack.team_join_event("U0X"), team_id={"$gt": ""}), id="team id an operator"),
+    pytest.param(callback([]), id="event a list"),
+    pytest.param(callback({"type": {"$ne": None}}), id="event type an object"),
+    pytest.param(callback(slack.message_event("U0X", "C0X", ts="abc")), id="message ts not a ts"),
+    pytest.param(callback(slack.message_event("U0X", "C0X", thread_ts={"a": 1})), id="thread ts an object"),
+    pytest.param(callback(slack.message_event({"$ne": 1}, "C0X")), id="message user an object"),
+    pytest.param(callback({"type": "message", "subtype": "message_changed", "message": "x", "channel": "C0X", "ts": "1.1"}), id="edited message a string"),
+    pytest.param(callback({"type": "reaction_added", "user": "U0X", "reaction": "x", "item": "x"}), id="reaction item a string"),
+    pytest.param(callback({"type": "reaction_added", "user": "U0X", "reaction": "x", "item": {"type": "message", "channel": ["C"], "ts": "1.1"}}), id="reaction channel a list"),
+    pytest.param(interaction({"type": "block_actions", **WHO, "actions": []}), id="no actions"),
+    pytest.param(interaction({"type": "block_actions", **WHO, "actions": {"action_id": "x"}}), id="actions an object"),
+    pytest.param(interaction({"type": "block_actions", **WHO, "actions": ["oco_confirm_leave"]}), id="action a string"),
+    pytest.param(interaction({"type": "block_actions", **WHO, "actions": [{"action_id": "oco_support_proposal", "value": {"$ne": None}}]}), id="button value an operator"),
+    pytest.param(interaction({"type": "block_actions", **WHO, "actions": [{"action_id": "oco_support_proposal", "value": "P1"}], "container": "x"}), id="container a string"),
+    pytest.param(interaction({"type": "block_actions", "team": "T1", "user": {"id": USER}, "actions": [{"action_id": "oco_support_proposal", "value": "P1"}]}), id="team a string"),
+    pytest.param(interaction({"type": "message_action", "callback_id": "oco_propose_this", **WHO, "trigger_id": "1", "message": "x"}), id="shortcut message a string"),
+    pytest.param(interaction({"type": "message_action", "callback_id": "oco_propose_this", **WHO, "trigger_id": "1", "channel": {"id": "C" * 100}, "message": {"text": "x", "ts": "1.1"}}), id="channel id 100 long"),
+    pytest.param(interaction({"type": "view_submission", **WHO, "view": {"callback_id": "oco_profile", "id": "V1"}}), id="view without a type"),
+    pytest.param(interaction({"type": "view_submission", **WHO, "view": {**MODAL, "state": {"values": [1]}}}), id="state values a list"),
+    pytest.param(interaction({"type": "view_submission", **WHO, "view": {**MODAL, "state": {"values": {"category": "x"}}}}), id="block a string"),
+    pytest.param(interaction({"type": "view_submission", **WHO, "view": {**MODAL, "state": {"values": {"category": {"category": {"selected_option": {"value": {"$ne": None}}}}}}}}), id="option value an operator"),
+    pytest.param(interaction({"type": "view_submission", **WHO, "view": {**MODAL, "state": {"values": {"consent": {"consent": {"selected_options": "agreed"}}}}}}), id="options a string"),
+    pytest.param(interaction({"type": "view_submission", **WHO, "view": {**MODAL, "state": {"values": {"relation": {"relation": {"value": "\ud800"}}}}}}), id="lone surrogate"),
+    pytest.param(interaction({"type": "view_submission", **WHO, "view": {**MODAL, "state": {"values": {"display_name": {"display_name": {"value": 5}}}}}}), id="text a number"),
+])
+async def test_signed_bodies_slack_would_never_send_are_400_and_publish_nothing(gateway, body, caplog):
+    response = await post(gateway, body)
+    assert response.status_code == 400, response.text
+    assert response.json() == {"error": "malformed payload"}
+    assert gateway.bus.events == []
+    assert SECRET not in caplog.text
+
+
+async def test_extra_fields_slack_may_add_are_accepted(gateway):
+    event = slack.team_join_event("U0NEWFIELDS", brand_new_field={"nested": [1, 2]})
+    response = await post(gateway, callback(event, another_new_field="x"))
+    assert response.status_code == 200
+    assert [e.subject for e in gateway.bus.events] == ["U0NEWFIELDS"]
