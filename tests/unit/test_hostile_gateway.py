@@ -115,3 +115,44 @@ async def test_extra_fields_slack_may_add_are_accepted(gateway):
     response = await post(gateway, callback(event, another_new_field="x"))
     assert response.status_code == 200
     assert [e.subject for e in gateway.bus.events] == ["U0NEWFIELDS"]
+
+
+def submission(callback_id: str, values: dict, *, metadata: str = "") -> bytes:
+    return slack.view_submission(callback_id, values, team_id=TEAM, user_id=USER, private_metadata=metadata)
+
+
+def application(hours: str) -> dict:
+    return {"motivation": {"motivation": slack.text_value("to help")},
+            "hours_per_month": {"hours_per_month": slack.text_value(hours)}}
+
+
+@pytest.mark.parametrize("hours", ["²", "١٢", "9" * 5000, "-1", "1e3", " "])
+async def test_hours_that_are_no_whole_number_get_an_inline_error(gateway, hours):
+    answer = (await post(gateway, submission("oco_application", application(hours)))).json()
+    assert answer["response_action"] == "errors" and "hours_per_month" in answer["errors"]
+    assert gateway.bus.events == []
+
+
+DEEP = "[" * 5000 + "]" * 5000
+REASON = {"reason": {"reason": slack.text_value("not now")}}
+PROPOSAL = {"title": {"title": slack.text_value("t")}, "idea": {"idea": slack.text_value("i")},
+            "department": {"department": slack.selected("ideas")}}
+
+
+@pytest.mark.parametrize(("callback_id", "values", "metadata"), [
+    ("oco_rejection", REASON, DEEP),
+    ("oco_rejection", REASON, json.dumps({"application_id": "A1", "channel_id": "C" * 10_000})),
+    ("oco_proposal", PROPOSAL, DEEP),
+    ("oco_answer", {}, DEEP),
+])
+async def test_tampered_modal_metadata_gets_an_inline_error(gateway, callback_id, values, metadata):
+    answer = (await post(gateway, submission(callback_id, values, metadata=metadata))).json()
+    assert answer["response_action"] == "errors"
+    assert gateway.bus.events == []
+
+
+async def test_a_mention_far_longer_than_a_user_id_is_not_a_person(gateway):
+    body = slack.slash_command(f"appoint <@U{'A' * 300}> admin", team_id=TEAM, user_id=USER)
+    response = await post(gateway, body)
+    assert response.status_code == 200 and "/oco appoint" in response.json()["text"]
+    assert gateway.bus.events == []

@@ -160,7 +160,7 @@ def read_context(view: dict[str, Any], model: type[BaseModel], error_block: str)
     """The modal's `private_metadata` as `model`, or FormInvalid when it was tampered with."""
     try:
         return model.model_validate(json.loads(view.get("private_metadata") or "{}"))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):  # tampered: not JSON, or nested past the limit
         raise FormInvalid({error_block: ERROR_GONE}) from None
 
 

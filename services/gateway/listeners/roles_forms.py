@@ -61,8 +61,8 @@ class RejectionContext(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     application_id: str = Field(min_length=1, max_length=100)
-    channel_id: str | None = None
-    message_ts: str | None = None
+    channel_id: str | None = Field(None, max_length=40)
+    message_ts: str | None = Field(None, max_length=40)
 
 
 def _input(block_id: str, label: str, element: dict[str, Any], *, optional: bool = False) -> dict[str, Any]:
@@ -111,7 +111,8 @@ def read_application_form(values: dict[str, Any]) -> ApplicationForm:
     for field, text in ((ApplicationField.MOTIVATION, motivation), (ApplicationField.SKILLS, skills)):
         if len(text) > MAX_TEXT:
             errors[field] = ERROR_TOO_LONG
-    if not (hours.isdigit() and int(hours) <= MAX_HOURS):
+    # ASCII digits only: "²" is a digit to isdigit() but not to int().
+    if not (hours.isascii() and hours.isdigit() and len(hours) <= 3 and int(hours) <= MAX_HOURS):
         errors[ApplicationField.HOURS] = ERROR_HOURS
     if errors:
         raise FormInvalid({str(k): v for k, v in errors.items()})
@@ -122,7 +123,7 @@ def read_rejection(view: dict[str, Any]) -> tuple[RejectionContext, str]:
     """The application and the reason, or FormInvalid when the reason is missing."""
     try:
         context = RejectionContext.model_validate(json.loads(view.get("private_metadata") or "{}"))
-    except (ValueError, ValidationError):
+    except (ValueError, ValidationError, RecursionError):  # tampered: not JSON, or nested past the limit
         raise FormInvalid({REASON_FIELD: "この応募は見つかりません。 / This application could not be found."}) from None
     reason = _value((view.get("state") or {}).get("values") or {}, REASON_FIELD)
     if not reason:

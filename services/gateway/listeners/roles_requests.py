@@ -38,8 +38,9 @@ ROLE_LABELS: dict[str, str] = {
     OfficeRole.AMBASSADOR: "アンバサダー / ambassador",
     OfficeRole.ADMIN: "管理者 / admin",
 }
-_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,})(?:\|[^>]*)?>$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# Slack user ids are about a dozen characters; a longer "id" is not a person.
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]{2,30})(?:\|[^>]*)?>$")
+_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,30}$")
 
 
 class RolesLookupSettings(BaseSettings):
