@@ -156,3 +156,17 @@ async def test_a_mention_far_longer_than_a_user_id_is_not_a_person(gateway):
     response = await post(gateway, body)
     assert response.status_code == 200 and "/oco appoint" in response.json()["text"]
     assert gateway.bus.events == []
+
+
+async def test_apply_when_slack_cannot_open_the_form_tells_the_person(gateway):
+    # The fixture's Slack Web API is a closed port.
+    response = await post(gateway, slack.slash_command("apply", team_id=TEAM, user_id=USER))
+    assert response.status_code == 200
+    assert "フォームを開けませんでした" in response.json()["text"]
+
+
+async def test_reject_button_when_slack_cannot_open_the_form_is_answered_not_a_500(gateway):
+    body = slack.block_actions("oco_reject_application", team_id=TEAM, user_id=USER, value="A1",
+                               response_url="http://127.0.0.1:9/response")
+    response = await post(gateway, body)
+    assert response.status_code == 200

@@ -9,6 +9,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
+from services.gateway import flows
 from services.gateway.deps import GatewayDeps
 from services.gateway.errors import MalformedPayload
 from services.gateway.listeners.roles_forms import RejectionContext, rejection_modal
@@ -43,5 +44,5 @@ def register(app: AsyncApp, deps: GatewayDeps) -> None:
     async def when_reject_clicked_ask_for_reason(ack: AsyncAck, body: dict, client: AsyncWebClient) -> None:
         application_id, _marker, channel, message_ts = clicked(body)
         context = RejectionContext(application_id=application_id, channel_id=channel, message_ts=message_ts)
-        await client.views_open(trigger_id=body.get("trigger_id", ""), view=rejection_modal(context))
+        await flows.open_modal(client=client, trigger_id=body.get("trigger_id", ""), view=rejection_modal(context))
         await ack()

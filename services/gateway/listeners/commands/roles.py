@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 from slack_bolt.async_app import AsyncApp
 
-from services.gateway import views
+from services.gateway import flows, views
 from services.gateway.deps import GatewayDeps
 from services.gateway.listeners.commands.oco import CommandContext, subcommand
 from services.gateway.listeners.roles_forms import application_modal
@@ -39,7 +39,7 @@ _lookup: RolesLookup | None = None
 
 @subcommand("apply", help_ja="職員（ボランティア）に応募", help_en="Apply to be a volunteer employee")
 async def open_application(ctx: CommandContext) -> None:
-    await ctx.client.views_open(trigger_id=ctx.trigger_id, view=application_modal())
+    await flows.open_modal(client=ctx.client, trigger_id=ctx.trigger_id, view=application_modal())
 
 
 @subcommand("roles", usage="/oco roles [@someone]", help_ja="役割を見る", help_en="Show someone's roles")
