@@ -97,4 +97,10 @@ class SlackEdge:
         retry = request.headers.get("x-slack-retry-num")
         if retry:
             log.info("Slack retry %s (%s) of a %s", retry, request.headers.get("x-slack-retry-reason", "?"), kind)
-        return to_starlette_response(await self.app.async_dispatch(bolt_request)), kind
+        answer = await self.app.async_dispatch(bolt_request)
+        if answer.status == 404:
+            # No listener for it (another slash command of the app, `app_rate_limited`, a
+            # payload type we don't use): acknowledged, or Slack retries it or shows an error.
+            log.info("acknowledged a %s nobody listens to", kind)
+            return Response(status_code=200), kind
+        return to_starlette_response(answer), kind

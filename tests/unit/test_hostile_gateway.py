@@ -170,3 +170,14 @@ async def test_reject_button_when_slack_cannot_open_the_form_is_answered_not_a_5
                                response_url="http://127.0.0.1:9/response")
     response = await post(gateway, body)
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param(json.dumps({"type": "app_rate_limited", "team_id": TEAM, "minute_rate_limited": 1}).encode(), id="app_rate_limited"),
+    pytest.param(slack.slash_command("x", team_id=TEAM, user_id=USER, command="/another"), id="another slash command"),
+    pytest.param(interaction({"type": "some_future_payload", **WHO}), id="an unknown payload type"),
+])
+async def test_requests_nobody_listens_to_are_acknowledged(gateway, body):
+    response = await post(gateway, body)
+    assert response.status_code == 200
+    assert gateway.bus.events == []
