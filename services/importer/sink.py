@@ -111,7 +111,7 @@ class EventSink:
         batch, files = self.batch, self.finished_files
         self.batch, self.finished_files = [], []
         try:
-            futures = [await self._send(event) for event in batch]
+            futures = await self._send_all(batch)
         except KafkaError as exc:
             raise ImportFailed(f"the bus refused an event: {type(exc).__name__}: {exc}") from None
         self.sent += len(batch)
@@ -119,6 +119,35 @@ class EventSink:
         self.pending.append(asyncio.create_task(self._acknowledged(futures, batch, files, previous)))
         while len(self.pending) > self.max_in_flight:
             await self._settle_oldest()
+
+    async def _send_all(self, events: list[Outgoing]) -> list[asyncio.Future]:
+        """Send events; those whose partition is known go as record batches, one future each.
+
+        Filling the producer's own batch builder (C code) costs a fraction of `send()` per
+        event; the batches take the same path through the accumulator, idempotence included.
+        """
+        futures = []
+        by_partition: dict[tuple[str, int], list[Outgoing]] = {}
+        for event in events:
+            if event[4] is None:
+                futures.append(await self._send(event))
+            else:
+                by_partition.setdefault((event[1], event[4]), []).append(event)
+        for (topic, partition), group in by_partition.items():
+            futures += await self._send_batches(topic, partition, group)
+        return futures
+
+    async def _send_batches(self, topic: str, partition: int, events: list[Outgoing]) -> list[asyncio.Future]:
+        futures = []
+        builder = self.producer.create_batch()
+        for event_id, _, key, value, _ in events:
+            headers = [("content-type", _CONTENT_TYPE), ("ce_id", event_id.encode())]
+            if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:  # full
+                futures.append(await self.producer.send_batch(builder, topic, partition=partition))
+                builder = self.producer.create_batch()
+                builder.append(timestamp=None, key=key, value=value, headers=headers)
+        futures.append(await self.producer.send_batch(builder, topic, partition=partition))
+        return futures
 
     async def _send(self, event: Outgoing) -> asyncio.Future:
         event_id, topic, key, value, partition = event  # a plain tuple when it came from the worker

@@ -25,24 +25,53 @@ from tests.unit.test_import_fixtures import HOUSTON, good_days, message, write_e
 pytestmark = pytest.mark.unit
 
 
-class FakeProducer:
-    """Records what it is asked to send; its acknowledgements can be made to fail."""
+class FakeBatch:
+    """Like the producer's batch builder: takes records until it holds `room` of them."""
 
-    def __init__(self, *, fail: bool = False) -> None:
+    def __init__(self, room: int) -> None:
+        self.records: list[dict] = []
+        self.room = room
+
+    def append(self, *, timestamp, key, value, headers):
+        if len(self.records) >= self.room:
+            return None
+        self.records.append({"key": key, "value": value, "headers": dict(headers)})
+        return object()
+
+
+class FakeProducer:
+    """Records what it is asked to send, one by one or in batches; acks can be made to fail."""
+
+    def __init__(self, *, fail: bool = False, batch_room: int = 3) -> None:
         self.sent: list[dict] = []
+        self.batches = 0
         self.fail = fail
+        self.batch_room = batch_room
 
     async def partitions_for(self, topic: str) -> set[int]:
         return set(range(topics.topic(topic).partitions))
 
-    async def send(self, topic, value, *, key=None, partition=None, headers=None):
+    def _ack(self) -> asyncio.Future:
         ack = asyncio.get_running_loop().create_future()
         if self.fail:
             ack.set_exception(KafkaTimeoutError())
         else:
-            self.sent.append({"topic": topic, "value": value, "key": key, "partition": partition, "headers": dict(headers)})
             ack.set_result(None)
         return ack
+
+    async def send(self, topic, value, *, key=None, partition=None, headers=None):
+        if not self.fail:
+            self.sent.append({"topic": topic, "value": value, "key": key, "partition": partition, "headers": dict(headers)})
+        return self._ack()
+
+    def create_batch(self) -> FakeBatch:
+        return FakeBatch(self.batch_room)
+
+    async def send_batch(self, batch: FakeBatch, topic: str, *, partition: int):
+        if not self.fail:
+            self.batches += 1
+            self.sent += [{"topic": topic, "partition": partition, **record} for record in batch.records]
+        return self._ack()
 
     async def flush(self) -> None:
         pass
@@ -60,6 +89,7 @@ async def run(path, imp: Importer, **kwargs):
 async def test_every_event_is_sent_keyed_by_subject_to_the_partition_kafka_would_pick(tmp_path):
     imp = importer()
     summary = await run(write_export(tmp_path / "e"), imp)
+    assert imp.producer.batches >= 5  # per topic and partition, at most three records each
     assert (summary.messages, summary.thread_replies, summary.reactions, summary.users) == (5, 1, 4, 3)
     assert summary.published == summary.events == 5 + 4 + 3 + 1 and summary.exit_code == 0
     assert summary.ignored == {"bot or app user in users.json": 1, "notice: bot_message": 1, "notice: channel_join": 1}
