@@ -43,17 +43,26 @@ class Server:
 
     @property
     def dir(self) -> Path:
+        """Binaries, shared by every instance of this server."""
         path = home() / self.name
         path.mkdir(parents=True, exist_ok=True)
         return path
 
     @property
+    def instance_dir(self) -> Path:
+        """Data, pid and log of the instance on this port: the test suite's instance and the
+        running system's never share data."""
+        path = home() / f"{self.name}-{self.port}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
     def pid_file(self) -> Path:
-        return self.dir / f"{self.name}.pid"
+        return self.instance_dir / f"{self.name}.pid"
 
     @property
     def log_file(self) -> Path:
-        return self.dir / f"{self.name}.log"
+        return self.instance_dir / f"{self.name}.log"
 
     def pid(self) -> int | None:
         try:
@@ -137,8 +146,8 @@ def _kafka_classpath() -> Path:
 
 
 def _kafka_properties() -> Path:
-    data = KAFKA.dir / "data"
-    props = KAFKA.dir / "server.properties"
+    data = KAFKA.instance_dir / "data"
+    props = KAFKA.instance_dir / "server.properties"
     props.write_text(
         "\n".join(
             [
@@ -176,11 +185,11 @@ def start_kafka(timeout: float = 90) -> str:
     props = _kafka_properties()
     log4j = DEPLOY / "kafka" / "log4j2.yaml"
     base = [java, "-Xms256m", "-Xmx1g", f"-Dlog4j2.configurationFile={log4j}", "-cp", f"{libs}/*"]
-    if not (KAFKA.dir / "data" / "meta.properties").exists():
+    if not (KAFKA.instance_dir / "data" / "meta.properties").exists():
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         _run(base + ["kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--standalone"],
              what="formatting Kafka's storage", timeout=120)
-    _spawn(KAFKA, base + ["kafka.Kafka", str(props)], cwd=KAFKA.dir)
+    _spawn(KAFKA, base + ["kafka.Kafka", str(props)], cwd=KAFKA.instance_dir)
     _wait_for_port(KAFKA, timeout)
     _wait_for_kafka_metadata(timeout)
     return f"kafka started at 127.0.0.1:{KAFKA_PORT} (pid {KAFKA.pid()}, log {KAFKA.log_file})"
@@ -236,8 +245,8 @@ def start_ferretdb(timeout: float = 60) -> str:
     if port_open(MONGO_PORT):
         raise InfraError(f"port {MONGO_PORT} is taken by a process oco did not start; set OCO_LOCAL_MONGO_PORT")
     binary = _ferretdb_binary()
-    data = FERRETDB.dir / "data"
-    _spawn(FERRETDB, [str(binary), f"-listen=127.0.0.1:{MONGO_PORT}", f"-data={data}"], cwd=FERRETDB.dir)
+    data = FERRETDB.instance_dir / "data"
+    _spawn(FERRETDB, [str(binary), f"-listen=127.0.0.1:{MONGO_PORT}", f"-data={data}"], cwd=FERRETDB.instance_dir)
     _wait_for_port(FERRETDB, timeout)
     return f"ferretdb started at mongodb://127.0.0.1:{MONGO_PORT}/ (pid {FERRETDB.pid()}, log {FERRETDB.log_file})"
 

@@ -49,6 +49,10 @@ def _environment() -> dict[str, str]:
         ]))
         env.setdefault("OCO_REVIEW_CHANNEL_ID", "C0REVIEW")
         print(f"[oco] no SLACK_BOT_TOKEN: using the Slack stand-in at {env['SLACK_API_URL']} (offline mode)", flush=True)
+    # The dashboard polls every service's health on the ports this run gives them.
+    env.setdefault("OCO_SERVICE_URLS", json.dumps(
+        {name: f"http://127.0.0.1:{service_port(name, env)}" for name in SERVICES if name != "dashboard"}
+    ))
     return env
 
 
