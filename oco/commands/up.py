@@ -53,6 +53,8 @@ def _environment() -> dict[str, str]:
     env.setdefault("OCO_SERVICE_URLS", json.dumps(
         {name: f"http://127.0.0.1:{service_port(name, env)}" for name in SERVICES if name != "dashboard"}
     ))
+    env.setdefault("OCO_ROLES_URL", f"http://127.0.0.1:{service_port('roles', env)}")
+    env.setdefault("OCO_PROJECTS_URL", f"http://127.0.0.1:{service_port('projects', env)}")
     return env
 
 
