@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from pydantic import Field
 
 from shared.settings import ServiceSettings
@@ -19,6 +21,7 @@ class ImporterSettings(ServiceSettings):
     # Exports with at least this many bytes of day files are translated in worker processes
     # (translation costs as much CPU per event as the producer's send).
     import_worker_min_bytes: int = Field(8_000_000, ge=0)
-    import_workers: int = Field(1, ge=1)
+    # Default: one per core beyond the first (which publishes), at most four.
+    import_workers: int = Field(default_factory=lambda: max(1, min(4, (os.cpu_count() or 2) - 1)), ge=1)
     # How many problems the summary lists one by one (all are counted).
     import_problems_listed: int = Field(200, ge=0)
