@@ -331,7 +331,7 @@ def _peek_envelope(value: bytes | None) -> tuple[str | None, str | None]:
     """Tenant and event id when the dead value is still a readable envelope; it often is not."""
     try:
         envelope = json.loads(value or b"")
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested past the limit (a poison message)
         return None, None
     if not isinstance(envelope, dict):
         return None, None
