@@ -95,9 +95,12 @@ async def wait_for_proposals(kafka: KafkaSettings, tenant: str, wanted: set[str]
 
 
 def _created_id(value: bytes | None, tenant: str) -> str | None:
+    """The proposal id in a `proposal.created` record of `tenant`; None for anything else."""
+    if not value or tenant.encode() not in value:
+        return None
     try:
-        envelope = json.loads(value or b"")
-    except ValueError:
+        envelope = json.loads(value)
+    except (ValueError, RecursionError):  # other publishers' records may be anything
         return None
     if not isinstance(envelope, dict) or envelope.get("tenant") != tenant:
         return None

@@ -100,3 +100,14 @@ def test_supports_name_the_proposal_as_the_projects_service_will(city):
     assert proposal_id(city, city.proposals[0].index) == derive_id(first.id, "proposal")
     authors = {proposal_id(city, p.index): p.user_id for p in city.proposals}
     assert all(s.data["user_id"] != authors[s.data["proposal_id"]] for s in supports)
+
+
+def test_waiting_for_proposals_reads_past_records_of_any_shape():
+    from services.demo.main import _created_id
+
+    mine = json.dumps({"tenant": "TDEMO", "data": {"proposal_id": "P1"}}).encode()
+    assert _created_id(mine, "TDEMO") == "P1"
+    assert _created_id(mine, "TOTHER") is None
+    assert _created_id(b"[" * 100_000 + b'"TDEMO"', "TDEMO") is None  # too deep to decode
+    assert _created_id(b'{"tenant": "TDEMO", "data": 3', "TDEMO") is None
+    assert _created_id(None, "TDEMO") is None
