@@ -102,9 +102,9 @@ def _created_id(value: bytes | None, tenant: str) -> str | None:
         envelope = json.loads(value)
     except (ValueError, RecursionError):  # other publishers' records may be anything
         return None
-    if not isinstance(envelope, dict) or envelope.get("tenant") != tenant:
+    if not isinstance(envelope, dict) or envelope.get("tenant") != tenant or not isinstance(envelope.get("data"), dict):
         return None
-    return (envelope.get("data") or {}).get("proposal_id")
+    return envelope["data"].get("proposal_id")
 
 
 def run(out: Path, **kwargs) -> DemoResult:

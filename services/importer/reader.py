@@ -109,7 +109,9 @@ def decode(raw: bytes, name: str, tally: Tally) -> Any | None:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         tally.problem("invalid JSON", name, f"invalid JSON ({exc.msg}, column {exc.colno}); file skipped", exc.lineno)
-        return None
+    except RecursionError:
+        tally.problem("invalid JSON", name, "JSON nested too deeply to read; file skipped")
+    return None
 
 
 def read_list(source: ExportSource, name: str, tally: Tally, *, required: bool = False) -> list[dict] | None:

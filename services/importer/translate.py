@@ -62,7 +62,11 @@ class Translator:
                 continue
             first = self.first_seen.get(uid)
             joined_at = ts_to_datetime(first) if first is not None else None
-            events.append(resident_joined(user, tenant=self.tenant, via="import", joined_at=joined_at))
+            try:
+                events.append(resident_joined(user, tenant=self.tenant, via="import", joined_at=joined_at))
+            except (ValueError, TypeError, AttributeError) as exc:  # e.g. a profile that is not an object
+                self.tally.problem("malformed user", "users.json", f"user {uid} can't be read ({_first_line(exc)}); skipped")
+                continue
             self.tally.counts["users"] += 1
             if user.get("deleted"):
                 left_at = ts_to_datetime(self.latest) if self.latest is not None else None
@@ -112,7 +116,11 @@ class Translator:
         if author not in self.users:
             self._problem(file, raw, entry, "user missing from users.json", f"user {author} is not in users.json; message skipped")
             return author
-        event = message_posted(entry, tenant=self.tenant, channel_id=file.channel.id, source=SOURCE)
+        try:
+            event = message_posted(entry, tenant=self.tenant, channel_id=file.channel.id, source=SOURCE)
+        except (ValueError, TypeError) as exc:  # a ts that is no number, a thread_ts that is no string...
+            self._problem(file, raw, entry, "malformed message", f"message can't be read ({_first_line(exc)}); skipped")
+            return author
         if event is None:
             self._problem(file, raw, entry, "message without ts", "message has no ts; skipped")
             return author
@@ -141,10 +149,11 @@ class Translator:
             if not isinstance(reaction, dict) or not isinstance(reaction.get("name"), str):
                 self._problem(file, raw, entry, "malformed reaction", "a reaction without a name; skipped")
                 continue
-            users = [u for u in reaction.get("users") or [] if isinstance(u, str)]
-            unnamed = (reaction.get("count") or 0) - len(users)
-            if isinstance(unnamed, int) and unnamed > 0:  # Slack lists only the first reactors
-                self.tally.ignore("reactions whose user Slack did not list", unnamed)
+            listed = reaction.get("users")
+            users = [u for u in listed if isinstance(u, str)] if isinstance(listed, list) else []
+            count = reaction.get("count")
+            if isinstance(count, int) and count > len(users):  # Slack lists only the first reactors
+                self.tally.ignore("reactions whose user Slack did not list", count - len(users))
             for user in users:
                 if user not in self.users:
                     self._problem(file, raw, entry, "reactor missing from users.json",
@@ -153,10 +162,14 @@ class Translator:
                 if user not in self.people:
                     self.tally.ignore("reaction by a bot")
                     continue
-                events.append(reaction_changed(
-                    added=True, tenant=self.tenant, user_id=user, channel_id=file.channel.id, message_ts=ts,
-                    reaction=reaction["name"], message_author_id=author, source=SOURCE,
-                ))
+                try:
+                    events.append(reaction_changed(
+                        added=True, tenant=self.tenant, user_id=user, channel_id=file.channel.id, message_ts=ts,
+                        reaction=reaction["name"], message_author_id=author, source=SOURCE,
+                    ))
+                except (ValueError, TypeError) as exc:
+                    self._problem(file, raw, entry, "malformed reaction", f"reaction can't be read ({_first_line(exc)}); skipped")
+                    return
                 self.tally.counts["reactions"] += 1
 
     def _seen(self, user: str | None, ts: Any) -> None:
@@ -174,6 +187,10 @@ class Translator:
     def _problem(self, file: DayFile, raw: bytes, entry: dict, kind: str, reason: str) -> None:
         ts = entry.get("ts") if isinstance(entry.get("ts"), str) else None
         self.tally.problem(kind, file.path, reason, _line_of(raw, ts))
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
 
 
 def _line_of(raw: bytes, ts: str | None) -> int | None:

@@ -110,4 +110,5 @@ def test_waiting_for_proposals_reads_past_records_of_any_shape():
     assert _created_id(mine, "TOTHER") is None
     assert _created_id(b"[" * 100_000 + b'"TDEMO"', "TDEMO") is None  # too deep to decode
     assert _created_id(b'{"tenant": "TDEMO", "data": 3', "TDEMO") is None
+    assert _created_id(b'{"tenant": "TDEMO", "data": 3}', "TDEMO") is None
     assert _created_id(None, "TDEMO") is None

@@ -65,6 +65,12 @@ def test_truncated_json_is_reported_with_the_decoders_line():
     assert "invalid JSON" in problem.reason and tally.skipped == {"invalid JSON": 1}
 
 
+def test_json_nested_too_deeply_is_reported_not_a_crash():
+    tally = Tally()
+    assert decode(b"[" * 100_000, "deep.json", tally) is None
+    assert tally.skipped == {"invalid JSON": 1} and "too deeply" in tally.problems[0].reason
+
+
 def test_bytes_that_are_not_utf8_are_reported_with_their_line():
     tally = Tally()
     assert decode(b'[\n{"text": "caf\xe9"}]', "latin1.json", tally) is None  # Latin-1 é

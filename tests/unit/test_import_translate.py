@@ -120,3 +120,27 @@ def test_a_file_comment_counts_for_its_commenter():
     [event] = translator.day(GENERAL, [entry], b"")
     assert event.data["user_id"] == "UBOB" and event.data["text_length"] == len("Nice notes!")
     assert event.time == ts_to_datetime("10.000100") == datetime(1970, 1, 1, 0, 0, 10, 100, tzinfo=UTC)
+
+
+def test_odd_values_in_entries_are_problems_not_crashes():
+    translator = Translator(tenant="T1", users=PEOPLE, tally=Tally())
+    entries = [
+        message("UALICE", "not-a-number"),
+        message("UALICE", "12.000100", thread_ts=12),
+        message("UALICE", "13.000100", reactions="lots"),
+        message("UALICE", "14.000100", reactions=[{"name": "+1", "users": "UBOB", "count": "many"}]),
+        message("UALICE", "15.000100", reactions=[{"name": 5}, None]),
+        {"type": "message", "subtype": "message_changed", "ts": "16.1", "message": "gone"},
+        message(["UALICE"], "17.000100"),
+    ]
+    events = translator.day(GENERAL, entries, b"")
+    assert [e.data["ts"] for e in events] == ["13.000100", "14.000100", "15.000100"]
+    assert translator.tally.skipped == {"malformed message": 2, "malformed reaction": 2, "message without a user": 2}
+
+
+def test_a_user_that_can_not_be_read_is_a_problem_and_the_others_join():
+    odd = [*PEOPLE, {"id": "UODD", "name": "odd", "profile": "not an object"}, {"id": "UNAME", "name": ["x"]}]
+    translator = Translator(tenant="T1", users=odd, tally=Tally())
+    joined = [e.subject for e in translator.residents() if e.type == "resident.joined"]
+    assert joined == ["UALICE", "UBOB", "UGONE"]
+    assert translator.tally.skipped == {"malformed user": 2}
