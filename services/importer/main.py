@@ -8,14 +8,15 @@ the day files through the translation into the sink, and folds everything into a
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from pymongo import AsyncMongoClient
 from pymongo.errors import PyMongoError
 
 from shared import topics
@@ -24,7 +25,9 @@ from shared.envelope import CloudEvent
 from shared.logging import redact
 from shared.store import connect
 from services.importer.config import ImporterSettings
-from services.importer.models import ChannelKind, DayFile, ExportChannel, ImportFailed, ImportSummary, Tally
+from services.importer.models import (
+    TENANT_PATTERN, ChannelKind, DayFile, ExportChannel, ImportFailed, ImportSummary, Tally,
+)
 from services.importer.progress import Progress
 from services.importer.reader import ExportSource, day_files, open_export, read_channels, read_list
 from services.importer.sink import EventSink, make_producer
@@ -32,7 +35,6 @@ from services.importer.store import DATABASE, ImportLedger, MongoImportLedger
 from services.importer.stream import Outgoing, TranslationDone, digest, translated_stream
 from services.importer.translate import Translator
 
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _KIND_FIELDS = {
     ChannelKind.PUBLIC: "channels", ChannelKind.PRIVATE: "private_channels",
     ChannelKind.DIRECT: "direct_messages", ChannelKind.GROUP_DIRECT: "group_direct_messages",
@@ -82,7 +84,7 @@ def resolve_tenant(users: list[dict], tenant: str | None) -> str:
         if not teams:
             raise ImportFailed("no team id found in users.json: pass --tenant TEAM_ID")
         tenant = teams.most_common(1)[0][0]
-    if not _TENANT.match(tenant):
+    if not TENANT_PATTERN.match(tenant):
         raise ImportFailed(f"{tenant!r} is not a usable tenant (team) id: letters, digits, '-' and '_' only")
     return tenant
 
@@ -92,9 +94,9 @@ class Importer:
     """Connections an import needs; built by `build`, opened by `start`."""
 
     settings: ImporterSettings
-    mongo: object
+    mongo: AsyncMongoClient
     ledger: ImportLedger
-    producer: object
+    producer: AIOKafkaProducer
 
     async def start(self) -> None:
         try:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from pydantic import BaseModel, Field
+
+
+# A tenant (Slack team) id names a ledger collection: it must be this, never raw input.
+TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 class ExitCode(IntEnum):

@@ -22,7 +22,6 @@ tenant running at once).
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,12 +31,13 @@ from bson import Binary
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from services.importer.models import TENANT_PATTERN
+
 DATABASE = "oco_importer"
 # A file with more events than this keeps only its digest: if it changes, all of it is re-sent.
 MAX_IDS_PER_FILE = 1_000_000
 ID_DIGEST_BYTES = 12
 _DUPLICATE_KEY = 11000
-_TENANT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
 def id_digest(event_id: str) -> bytes:
@@ -67,7 +67,7 @@ class MongoImportLedger:
         self.db = db
 
     def _files(self, tenant: str):
-        if not _TENANT.match(tenant):  # it names a collection: validated, never raw input
+        if not TENANT_PATTERN.match(tenant):  # it names a collection: validated, never raw input
             raise ValueError(f"not a tenant id: {tenant!r}")
         return self.db[f"imported_files_{tenant}"]
 
