@@ -64,7 +64,6 @@ class EventSink:
         self.batch: list[Outgoing] = []
         self.finished_files: list[FileRecord] = []
         self.pending: deque[asyncio.Task] = deque()
-        self.sent = 0
         self.published = 0
         self.already_imported = 0
 
@@ -114,7 +113,6 @@ class EventSink:
             futures = await self._send_all(batch)
         except KafkaError as exc:
             raise ImportFailed(f"the bus refused an event: {type(exc).__name__}: {exc}") from None
-        self.sent += len(batch)
         previous = self.pending[-1] if self.pending else None
         self.pending.append(asyncio.create_task(self._acknowledged(futures, batch, files, previous)))
         while len(self.pending) > self.max_in_flight:
@@ -145,7 +143,7 @@ class EventSink:
             if builder.append(timestamp=None, key=key, value=value, headers=headers) is None:  # full
                 futures.append(await self.producer.send_batch(builder, topic, partition=partition))
                 builder = self.producer.create_batch()
-                builder.append(timestamp=None, key=key, value=value, headers=headers)
+                builder.append(timestamp=None, key=key, value=value, headers=headers)  # a new batch takes any first record
         futures.append(await self.producer.send_batch(builder, topic, partition=partition))
         return futures
 
