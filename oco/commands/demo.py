@@ -7,6 +7,7 @@ move-ins published on the bus. Deterministic per seed; running it again adds not
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from datetime import date, datetime
@@ -32,6 +33,8 @@ def run(args) -> int:
     from services.importer.progress import render_summary
 
     out = args.out or Path(tempfile.mkdtemp(prefix="oco-demo-"))
+    # An export in a folder of our own is only needed for the import: removed after it.
+    throwaway = args.out is None and not args.no_import
     start = datetime(args.start.year, args.start.month, args.start.day, tzinfo=JST) if args.start else None
     try:
         result = run_demo(out, seed=args.seed, start=start, tenant=args.tenant, do_import=not args.no_import,
@@ -39,8 +42,12 @@ def run(args) -> int:
     except ImportFailed as exc:
         print(f"oco demo: {exc}", file=sys.stderr)
         return ExitCode.COULD_NOT_IMPORT
+    finally:
+        if throwaway:
+            shutil.rmtree(out, ignore_errors=True)
     city = result.city
-    print(f"Demo city {city.tenant} (seed {city.seed}) written to {result.out}: {len(city.residents):,} residents, "
+    where = "a temporary folder (removed after the import)" if throwaway else result.out
+    print(f"Demo city {city.tenant} (seed {city.seed}) written to {where}: {len(city.residents):,} residents, "
           f"{city.posts:,} posts ({city.thread_replies:,} thread replies), {city.reactions:,} reactions, "
           f"{len(city.proposals)} proposals, {len(city.applications)} applications, {len(city.moved_in)} moved in")
     if result.summary is None:
