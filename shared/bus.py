@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 from aiokafka import TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordTooLargeError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TypedEvent], Awaitable[Sequence[CloudEvent] | None]]
 
 RETRYABLE = (TransientError, ConnectionFailure, KafkaError, asyncio.TimeoutError, OSError)
+# What a dead letter keeps of a value too large to be copied whole to the DLQ.
+MAX_DEAD_VALUE_BYTES = 64 * 1024
 
 
 def make_broker(kafka: KafkaSettings, *, service: str) -> KafkaBroker:
@@ -219,7 +221,15 @@ class Consumer:
             dlq_headers["dlq-original-partition"] = str(record.partition)
             dlq_headers["dlq-original-offset"] = str(record.offset)
         key = record.key if record is not None else None
-        await self.publisher.publish_raw(value or b"", topic=self.topic.dlq, key=key, headers=dlq_headers)
+        try:
+            await self.publisher.publish_raw(value or b"", topic=self.topic.dlq, key=key, headers=dlq_headers)
+        except (MessageSizeTooLargeError, RecordTooLargeError):
+            # A record near Kafka's size limit no longer fits once the reason is added; it
+            # would be redelivered forever and block its partition. Keep the reason, the
+            # origin (partition, offset) and the start of the value instead.
+            kept = {k: v for k, v in dlq_headers.items() if k.startswith("dlq-")}
+            kept["dlq-value-truncated-from"] = str(len(value or b""))
+            await self.publisher.publish_raw((value or b"")[:MAX_DEAD_VALUE_BYTES], topic=self.topic.dlq, key=key, headers=kept)
         metrics.DEAD_LETTERS.labels(self.service, self.topic.name).inc()
         log.warning("dead-lettered a message from %s: %s", self.topic.name, reason)
 
