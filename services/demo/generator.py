@@ -68,10 +68,17 @@ class _Writer:
         return len(self.days)
 
 
+def default_start(today: datetime | None = None) -> datetime:
+    """The first day of the month a year before this one: the demo's year ends this month, so
+    "active in the last 30 days" has residents in it."""
+    today = (today or datetime.now(JST)).astimezone(JST)
+    return _add_months(datetime(today.year, today.month, 1, tzinfo=JST), -12)
+
+
 def generate(out: str | Path, *, seed: int = 1, start: datetime | None = None, tenant: str | None = None) -> DemoCity:
     """Write the demo export into `out` and return the city it describes (team `tenant_for(seed)`)."""
     rng = random.Random(seed)
-    start = start or datetime(2025, 4, 1, tzinfo=JST)
+    start = start or default_start()
     end = _add_months(start, 12)
     tenant = tenant or tenant_for(seed)
     channels = _channels(rng)

@@ -28,6 +28,8 @@ SOURCE = "oco/onboarding"
 
 
 def _emit(cause: TypedEvent, topic: topics.Topic, data, label: str) -> CloudEvent:
+    # The fact dates from its cause (a profile sent last spring was accepted last spring),
+    # so read models that bucket by time put replayed history where it belongs.
     return new_event(
         id=derive_id(cause.id, label),
         type=topic.name,
@@ -35,6 +37,7 @@ def _emit(cause: TypedEvent, topic: topics.Topic, data, label: str) -> CloudEven
         tenant=cause.tenant,
         data=data,
         source=SOURCE,
+        time=cause.time,
     )
 
 
