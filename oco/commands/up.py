@@ -86,6 +86,32 @@ def _wait_healthy(port: int, timeout: float = 60) -> bool:
     return False
 
 
+def _total_lag(dashboard_port: int) -> int | None:
+    """Messages the services still have to handle, from the dashboard's view of the groups."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{dashboard_port}/api/services", timeout=10) as resp:
+            view = json.load(resp)
+    except (OSError, ValueError):
+        return None
+    rows = view.get("consumer_lag") or []
+    return sum(int(row.get("lag") or 0) for row in rows) if rows or "consumer_lag" in view else None
+
+
+def _wait_for_catch_up(dashboard_port: int, timeout: float = 900) -> None:
+    """After an import, wait until every service has handled it, saying how much is left."""
+    deadline, said = time.monotonic() + timeout, 0.0
+    while time.monotonic() < deadline:
+        lag = _total_lag(dashboard_port)
+        if lag == 0:
+            print("[oco] every service has caught up with the demo city", flush=True)
+            return
+        if time.monotonic() - said > 10:
+            print(f"[oco] services catching up: {lag if lag is not None else '?'} events to go", flush=True)
+            said = time.monotonic()
+        time.sleep(2)
+    print("[oco] services are still catching up; the dashboard fills in as they do", flush=True)
+
+
 def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
     for proc in procs.values():
         if proc.poll() is None:
@@ -114,9 +140,10 @@ def run(args) -> int:
     try:
         ready = {name: _wait_healthy(service_port(name, env)) for name in (args.only or SERVICES)}
         print("[oco] ready: " + ", ".join(f"{n}={'yes' if ok else 'NO'}" for n, ok in ready.items()), flush=True)
+        dashboard = service_port("dashboard", env)
         if args.demo:
             subprocess.run([sys.executable, "-m", "oco.cli", "demo"], env=env, check=False)
-        dashboard = service_port("dashboard", env)
+            _wait_for_catch_up(dashboard)
         print(f"[oco] dashboard: http://127.0.0.1:{dashboard}/   (Ctrl-C stops everything)", flush=True)
         while all(p.poll() is None for p in procs.values()):
             time.sleep(0.5)
