@@ -181,9 +181,13 @@ class Consumer:
 
     async def _run_with_retries(self, typed: TypedEvent) -> Exception | None:
         """Run the handler and publish what it returns; the final error if it never succeeds."""
+        return await self._retrying(lambda: self.handler(typed))
+
+    async def _retrying(self, run_once: Callable[[], Awaitable[Sequence[CloudEvent] | None]]) -> Exception | None:
+        """`run_once` and publish what it returns, with the retry policy; the final error, or None."""
         for attempt in range(self.retries + 1):
             try:
-                emitted = await self.handler(typed) or ()
+                emitted = await run_once() or ()
                 await self.publisher.publish_all(emitted)
                 return None
             except (PermanentError, InvalidEvent) as exc:

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from shared.admin import ensure_topics
+from shared.batching import BatchConsumer, BatchHandler, Batching, NoLedger
 from shared.bus import Consumer, Handler, Publisher, make_broker
 from shared.settings import ServiceSettings
 from shared.store import HandledEvents, connect
@@ -62,21 +63,42 @@ class ServiceRuntime:
     def broker(self):
         return self.publisher.broker
 
-    def consume(self, topic: Topic, handler: Handler, *, group: str | None = None) -> Consumer:
-        """Subscribe `handler` to `topic` in this service's consumer group."""
+    def consume(
+        self, topic: Topic, handler: Handler, *, group: str | None = None, batch: Batching | None = None,
+        ledger: bool = True,
+    ) -> Consumer:
+        """Subscribe `handler` to `topic` in this service's consumer group.
+
+        `batch` opts into taking records in batches (one commit and one ledger read and write
+        per batch, events still handled one by one in order); `ledger=False` skips the handled
+        ledger, for a handler that collapses redeliveries by itself (see `shared.batching`).
+        """
+        if batch is None:
+            return self._add(Consumer, topic, group=group, ledger=ledger, handler=handler)
+        return self._add(BatchConsumer, topic, group=group, ledger=ledger, handler=handler, batching=batch)
+
+    def consume_batches(
+        self, topic: Topic, handler: BatchHandler, *, group: str | None = None, batch: Batching | None = None,
+        ledger: bool = True,
+    ) -> BatchConsumer:
+        """Subscribe a handler of whole batches (idempotent, order-insensitive) to `topic`."""
+        return self._add(BatchConsumer, topic, group=group, ledger=ledger, batch_handler=handler,
+                         batching=batch or Batching())
+
+    def _add(self, kind: type[Consumer], topic: Topic, *, group: str | None, ledger: bool, **handling) -> Consumer:
         # One group per (service, topic): subscribers of one service then never make each
         # other rebalance, so a start or restart settles in one join instead of a cascade.
         group = group or f"{self.settings.consumer_group_prefix}-{self.name}.{topic.name}"
-        consumer = Consumer(
+        consumer = kind(
             topic=topic,
             group=group,
-            handler=handler,
             publisher=self.publisher,
-            handled=HandledEvents(self.db, group=group),
+            handled=HandledEvents(self.db, group=group) if ledger else NoLedger(),
             service=self.name,
             retries=self.settings.handler_retries,
             backoff_seconds=self.settings.handler_backoff_seconds,
             offset_reset=self.settings.consumer_offset_reset,
+            **handling,
         )
         consumer.attach(self.broker)
         self.consumers.append(consumer)

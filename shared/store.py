@@ -7,13 +7,15 @@ updates are read-then-write: correctness rests on inserts under unique indexes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from pymongo import AsyncMongoClient, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+DUPLICATE_KEY = 11000
 
 
 def connect(url: str) -> AsyncMongoClient:
@@ -38,6 +40,19 @@ async def insert_once(collection, document: dict) -> bool:
     return True
 
 
+async def insert_many_once(collection, documents: list[dict]) -> int:
+    """Insert each under its unique key in one round trip; how many were new (the rest are replays)."""
+    if not documents:
+        return 0
+    try:
+        return len((await collection.insert_many(documents, ordered=False)).inserted_ids)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return exc.details.get("nInserted", 0)
+
+
 class HandledEvents:
     """Event ids a consumer group has fully handled, one document each under a unique `_id`."""
 
@@ -57,6 +72,16 @@ class HandledEvents:
             {"_id": self._key(event_id), "topic": topic, "at": datetime.now(UTC)},
         )
 
+    async def seen_many(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of `event_ids` were handled: one query for a whole batch."""
+        keys = {self._key(event_id): event_id for event_id in event_ids}
+        return {keys[doc["_id"]] async for doc in self.collection.find({"_id": {"$in": list(keys)}}, {"_id": 1})}
+
+    async def mark_many(self, event_ids: Sequence[str], topic: str) -> None:
+        """Record a batch as handled in one insert; ids recorded before stay as they are."""
+        now = datetime.now(UTC)
+        await insert_many_once(self.collection, [{"_id": self._key(e), "topic": topic, "at": now} for e in event_ids])
+
 
 @dataclass
 class InMemoryHandledEvents:
@@ -69,3 +94,9 @@ class InMemoryHandledEvents:
 
     async def mark(self, event_id: str, topic: str) -> None:
         self.ids.add(event_id)
+
+    async def seen_many(self, event_ids: Sequence[str]) -> set[str]:
+        return self.ids.intersection(event_ids)
+
+    async def mark_many(self, event_ids: Sequence[str], topic: str) -> None:
+        self.ids.update(event_ids)
