@@ -30,8 +30,11 @@ NOTICE_SUBTYPES = {
 
 
 def ts_to_datetime(ts: str | float) -> datetime:
-    """Slack's `ts` ("1469712345.000012") as an aware UTC datetime."""
-    return datetime.fromtimestamp(float(ts), UTC)
+    """Slack's `ts` ("1469712345.000012") as an aware UTC datetime; ValueError when it is no time."""
+    try:
+        return datetime.fromtimestamp(float(ts), UTC)
+    except (OverflowError, OSError) as exc:  # "1e400", Infinity, years past 9999: callers expect ValueError
+        raise ValueError(f"ts {str(ts)[:40]!r} is out of range") from exc
 
 
 def is_person(user: dict[str, Any]) -> bool:
