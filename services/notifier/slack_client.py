@@ -197,16 +197,11 @@ class SlackDelivery:
 
     async def _send(self, method: str, args: dict[str, Any], *, key: str, posted=None) -> dict[str, Any]:
         """The answer's body; retries what may heal, raises what won't."""
-        last, in_flight = "no attempt", False
+        last = "no attempt"
         for attempt in range(1, self.policy.attempts + 1):
-            if in_flight and posted is not None:
-                # The timed-out request may still be in Slack's hands: give it as long as we
-                # gave it before looking for it, or a post Slack makes late is made twice.
-                await asyncio.sleep(max(0.0, self.policy.timeout_seconds - self.policy.backoff_seconds * 2 ** (attempt - 2)))
             if attempt > 1 and posted is not None and (found := await posted()) is not None:
                 return found
             await self.gate.wait(method)
-            in_flight = False
             try:
                 return (await self._api_call(method, args)).data
             except SlackApiError as exc:
@@ -221,7 +216,11 @@ class SlackDelivery:
             except (TimeoutError, aiohttp.ClientError) as exc:
                 SLACK_CALLS.labels(method, Verdict.AMBIGUOUS.value).inc()
                 last = type(exc).__name__
-                in_flight = not isinstance(exc, aiohttp.ClientConnectorError)  # a refused connect sent nothing
+                if posted is not None and not isinstance(exc, aiohttp.ClientConnectorError):
+                    # The request may still be in Slack's hands: give it as long again before
+                    # anyone (the next attempt, or the bus's next run) looks for it in the
+                    # history, or a post Slack makes late is made twice. A refused connect sent nothing.
+                    await asyncio.sleep(self.policy.timeout_seconds)
             if attempt < self.policy.attempts:
                 await asyncio.sleep(self.policy.backoff_seconds * 2 ** (attempt - 1))
         raise SlackUnavailable(f"Slack did not take {method} after {self.policy.attempts} attempts: {last}")
