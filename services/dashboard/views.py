@@ -38,7 +38,11 @@ class CommunityCache:
 
     def put(self, key: tuple[str, str | None], view: dict) -> None:
         if self.seconds > 0:
-            self._entries[key] = (time.monotonic(), view)
+            now = time.monotonic()
+            # Keys come from the query (`as_of`): drop expired views, or every distinct
+            # `as_of` ever asked for would stay in memory.
+            self._entries = {k: e for k, e in self._entries.items() if now - e[0] < self.seconds}
+            self._entries[key] = (now, view)
 
 
 class _BadRequest(ValueError):
