@@ -28,6 +28,7 @@ class DashboardSettings(ServiceSettings):
     )
     dashboard_timezone: str = Field("UTC", description="IANA zone whose calendar months the series use.")
     dashboard_probe_timeout_seconds: float = 2.0
+    dashboard_batch_records: int = Field(500, ge=1, description="Most events a read-model consumer handles at once.")
 
     @property
     def port(self) -> int:

@@ -13,11 +13,12 @@ the bus design makes a redelivery or a re-emission after a crash carry the same 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import partial
 
 from shared import topics
+from shared.batching import BatchHandler
 from shared.bus import Handler
 from shared.envelope import CloudEvent, TypedEvent
 from shared.events import (
@@ -53,7 +54,7 @@ from services.dashboard.models import (
     pseudonym,
     utc,
 )
-from services.dashboard.store import ReadModel
+from services.dashboard.store import ReadModel, Rows, RowWriter
 
 
 def _fact(event: TypedEvent, kind: FactKind, *, natural_key: str, subject: str, at: datetime | None = None, **attrs) -> Fact:
@@ -66,19 +67,19 @@ def _joined(event: TypedEvent, user_id: str, joined_at: datetime | None) -> Fact
     return _fact(event, FactKind.RESIDENT_JOINED, natural_key=f"{who}|{at.isoformat()}", subject=who, at=at)
 
 
-async def when_resident_joined_record_join(event: TypedEvent[ResidentJoined], *, store: ReadModel) -> list[CloudEvent]:
+async def when_resident_joined_record_join(event: TypedEvent[ResidentJoined], *, store: RowWriter) -> list[CloudEvent]:
     """Count the join at the time it happened (the original time on import)."""
     await store.add_fact(_joined(event, event.data.user_id, event.data.joined_at))
     return []
 
 
-async def when_resident_registered_record_join(event: TypedEvent[ResidentRegistered], *, store: ReadModel) -> list[CloudEvent]:
+async def when_resident_registered_record_join(event: TypedEvent[ResidentRegistered], *, store: RowWriter) -> list[CloudEvent]:
     """Onboarding's registration confirms a join; the same join collapses with it."""
     await store.add_fact(_joined(event, event.data.user_id, event.data.joined_at))
     return []
 
 
-async def when_resident_onboarded_record_category(event: TypedEvent[ResidentOnboarded], *, store: ReadModel) -> list[CloudEvent]:
+async def when_resident_onboarded_record_category(event: TypedEvent[ResidentOnboarded], *, store: RowWriter) -> list[CloudEvent]:
     """Record the category; a later profile update with another category supersedes it."""
     who = pseudonym(event.tenant, event.data.user_id)
     await store.add_fact(
@@ -87,14 +88,14 @@ async def when_resident_onboarded_record_category(event: TypedEvent[ResidentOnbo
     return []
 
 
-async def when_resident_left_record_leave(event: TypedEvent[ResidentLeft], *, store: ReadModel) -> list[CloudEvent]:
+async def when_resident_left_record_leave(event: TypedEvent[ResidentLeft], *, store: RowWriter) -> list[CloudEvent]:
     """Count the leave; the read model never held the person's data, only a pseudonym."""
     who = pseudonym(event.tenant, event.data.user_id)
     await store.add_fact(_fact(event, FactKind.RESIDENT_LEFT, natural_key=event.id, subject=who))
     return []
 
 
-async def when_resident_moved_in_record_move(event: TypedEvent[ResidentMovedIn], *, store: ReadModel) -> list[CloudEvent]:
+async def when_resident_moved_in_record_move(event: TypedEvent[ResidentMovedIn], *, store: RowWriter) -> list[CloudEvent]:
     """Count a digital resident who became a real one, on the day they moved."""
     data = event.data
     who, at = pseudonym(event.tenant, data.user_id), utc(data.moved_in_on)
@@ -105,7 +106,7 @@ async def when_resident_moved_in_record_move(event: TypedEvent[ResidentMovedIn],
     return []
 
 
-async def when_message_posted_count_post(event: TypedEvent[MessagePosted], *, store: ReadModel) -> list[CloudEvent]:
+async def when_message_posted_count_post(event: TypedEvent[MessagePosted], *, store: RowWriter) -> list[CloudEvent]:
     """Count a message once per (channel, ts); an edit collapses with it, a deletion uncounts it."""
     data = event.data
     if data.deleted:
@@ -128,20 +129,20 @@ def _reaction(event: TypedEvent[ReactionAdded], op: ToggleOp) -> Toggle:
     )
 
 
-async def when_reaction_added_count_reaction(event: TypedEvent[ReactionAdded], *, store: ReadModel) -> list[CloudEvent]:
+async def when_reaction_added_count_reaction(event: TypedEvent[ReactionAdded], *, store: RowWriter) -> list[CloudEvent]:
     """Record the reaction; (channel, ts, reaction, person) counts once, whatever the replays."""
     await store.add_toggle(_reaction(event, ToggleOp.ADD))
     return []
 
 
-async def when_reaction_removed_uncount_reaction(event: TypedEvent[ReactionAdded], *, store: ReadModel) -> list[CloudEvent]:
+async def when_reaction_removed_uncount_reaction(event: TypedEvent[ReactionAdded], *, store: RowWriter) -> list[CloudEvent]:
     """Record the removal; the later of add and remove decides whether the reaction counts."""
     await store.add_toggle(_reaction(event, ToggleOp.REMOVE))
     return []
 
 
 async def when_application_submitted_count_application(
-    event: TypedEvent[RoleApplicationSubmitted], *, store: ReadModel
+    event: TypedEvent[RoleApplicationSubmitted], *, store: RowWriter
 ) -> list[CloudEvent]:
     """Count an application for an office role."""
     who = pseudonym(event.tenant, event.data.user_id)
@@ -150,7 +151,7 @@ async def when_application_submitted_count_application(
 
 
 async def when_application_rejected_count_rejection(
-    event: TypedEvent[RoleApplicationRejected], *, store: ReadModel
+    event: TypedEvent[RoleApplicationRejected], *, store: RowWriter
 ) -> list[CloudEvent]:
     """Count an application a section chief rejected."""
     data = event.data
@@ -161,7 +162,7 @@ async def when_application_rejected_count_rejection(
     return []
 
 
-async def when_role_granted_count_grant(event: TypedEvent[RoleGranted], *, store: ReadModel) -> list[CloudEvent]:
+async def when_role_granted_count_grant(event: TypedEvent[RoleGranted], *, store: RowWriter) -> list[CloudEvent]:
     """Count a granted office role."""
     data = event.data
     who = pseudonym(event.tenant, data.user_id)
@@ -172,14 +173,14 @@ async def when_role_granted_count_grant(event: TypedEvent[RoleGranted], *, store
     return []
 
 
-async def when_role_revoked_count_revocation(event: TypedEvent[RoleRevoked], *, store: ReadModel) -> list[CloudEvent]:
+async def when_role_revoked_count_revocation(event: TypedEvent[RoleRevoked], *, store: RowWriter) -> list[CloudEvent]:
     """Count a revoked office role."""
     who = pseudonym(event.tenant, event.data.user_id)
     await store.add_fact(_fact(event, FactKind.ROLE_REVOKED, natural_key=event.id, subject=who, role=event.data.role))
     return []
 
 
-async def when_proposal_created_record_proposal(event: TypedEvent[ProposalCreated], *, store: ReadModel) -> list[CloudEvent]:
+async def when_proposal_created_record_proposal(event: TypedEvent[ProposalCreated], *, store: RowWriter) -> list[CloudEvent]:
     """Record a proposal with its title (public in the workspace) and department."""
     data = event.data
     await store.add_fact(
@@ -196,19 +197,19 @@ def _support(event: TypedEvent[ProposalSupported], op: ToggleOp) -> Toggle:
     )
 
 
-async def when_proposal_supported_count_support(event: TypedEvent[ProposalSupported], *, store: ReadModel) -> list[CloudEvent]:
+async def when_proposal_supported_count_support(event: TypedEvent[ProposalSupported], *, store: RowWriter) -> list[CloudEvent]:
     """Record a support; each person supports a proposal at most once."""
     await store.add_toggle(_support(event, ToggleOp.ADD))
     return []
 
 
-async def when_proposal_unsupported_uncount_support(event: TypedEvent[ProposalSupported], *, store: ReadModel) -> list[CloudEvent]:
+async def when_proposal_unsupported_uncount_support(event: TypedEvent[ProposalSupported], *, store: RowWriter) -> list[CloudEvent]:
     """Record a withdrawn support."""
     await store.add_toggle(_support(event, ToggleOp.REMOVE))
     return []
 
 
-async def when_proposal_answered_record_decision(event: TypedEvent[ProposalAnswered], *, store: ReadModel) -> list[CloudEvent]:
+async def when_proposal_answered_record_decision(event: TypedEvent[ProposalAnswered], *, store: RowWriter) -> list[CloudEvent]:
     """Record the section chief's decision; the latest answer decides the status."""
     data = event.data
     await store.add_fact(
@@ -219,7 +220,7 @@ async def when_proposal_answered_record_decision(event: TypedEvent[ProposalAnswe
 
 
 async def when_proposal_status_changed_record_status(
-    event: TypedEvent[ProposalStatusChanged], *, store: ReadModel
+    event: TypedEvent[ProposalStatusChanged], *, store: RowWriter
 ) -> list[CloudEvent]:
     """Record the projects service's own word on a proposal's status (it knows `under_review`)."""
     data = event.data
@@ -230,7 +231,7 @@ async def when_proposal_status_changed_record_status(
     return []
 
 
-async def when_project_launched_record_project(event: TypedEvent[ProjectLaunched], *, store: ReadModel) -> list[CloudEvent]:
+async def when_project_launched_record_project(event: TypedEvent[ProjectLaunched], *, store: RowWriter) -> list[CloudEvent]:
     """Record a project and the proposal it came from."""
     data = event.data
     await store.add_fact(
@@ -240,7 +241,7 @@ async def when_project_launched_record_project(event: TypedEvent[ProjectLaunched
     return []
 
 
-async def when_project_completed_record_completion(event: TypedEvent[ProjectCompleted], *, store: ReadModel) -> list[CloudEvent]:
+async def when_project_completed_record_completion(event: TypedEvent[ProjectCompleted], *, store: RowWriter) -> list[CloudEvent]:
     """Record that a project is done."""
     data = event.data
     await store.add_fact(_fact(event, FactKind.PROJECT_COMPLETED, natural_key=data.project_id, subject=data.project_id))
@@ -248,7 +249,7 @@ async def when_project_completed_record_completion(event: TypedEvent[ProjectComp
 
 
 async def when_project_progress_reported_count_update(
-    event: TypedEvent[ProjectProgressReported], *, store: ReadModel
+    event: TypedEvent[ProjectProgressReported], *, store: RowWriter
 ) -> list[CloudEvent]:
     """Count a project's accepted progress update."""
     data = event.data
@@ -260,7 +261,7 @@ async def when_project_progress_reported_count_update(
 
 
 async def when_announcement_published_count_announcement(
-    event: TypedEvent[AnnouncementPublished], *, store: ReadModel
+    event: TypedEvent[AnnouncementPublished], *, store: RowWriter
 ) -> list[CloudEvent]:
     """Count the city's announcements."""
     await store.add_fact(_fact(event, FactKind.ANNOUNCEMENT_PUBLISHED, natural_key=event.id, subject=event.subject))
@@ -295,8 +296,26 @@ _HANDLERS: dict[topics.Topic, Callable] = {
 
 
 def routes(store: ReadModel) -> dict[topics.Topic, Handler]:
-    """Each consumed topic with its handler bound to the store; used live and by rebuilds."""
+    """Each consumed topic with its handler bound to the store, one event at a time."""
     return {topic: partial(handler, store=store) for topic, handler in _HANDLERS.items()}
+
+
+def batch_routes(store: ReadModel) -> dict[topics.Topic, BatchHandler]:
+    """Each consumed topic with a handler of whole batches; used live and by rebuilds."""
+    return {topic: partial(record_batch, handler=handler, store=store) for topic, handler in _HANDLERS.items()}
+
+
+async def record_batch(events: Sequence[TypedEvent], *, handler: Callable, store: ReadModel) -> list[CloudEvent]:
+    """The same handlers write a batch's rows into memory; the rows are then stored together.
+
+    Every row is an insert under its natural key, so the order within a batch does not matter
+    and a batch handled again (after a failure, a redelivery) collapses.
+    """
+    rows = Rows()
+    for event in events:
+        await handler(event, store=rows)
+    await store.add_rows(rows)
+    return []
 
 
 # --- dead letters ----------------------------------------------------------------------

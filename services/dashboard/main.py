@@ -11,6 +11,7 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import generate_latest
 from starlette.applications import Starlette
 
+from shared.batching import Batching
 from shared.departments import Department, load_departments
 from shared.logging import configure_logging
 from shared.service import ServiceRuntime, http_app, serve
@@ -18,7 +19,7 @@ from shared.topics import CATALOGUE
 from services.dashboard import handlers
 from services.dashboard.config import DashboardSettings
 from services.dashboard.flow import FlowMonitor, LocalService, ServiceProbe
-from services.dashboard.store import MongoReadModel, NoDeduplication, ReadModel
+from services.dashboard.store import MongoReadModel, ReadModel
 from services.dashboard.views import CommunityCache, dashboard_routes
 
 NAME = "dashboard"
@@ -40,8 +41,11 @@ def build(settings: DashboardSettings | None = None) -> Dashboard:
     runtime = ServiceRuntime.create(NAME, settings)
     store = MongoReadModel(runtime.db)
     runtime.on_start.append(store.setup)
-    for topic, handler in handlers.routes(store).items():
-        runtime.consume(topic, handler).handled = NoDeduplication()
+    # Batches: a city's imported history is thousands of events a second. Every row is an
+    # insert under its natural key, so a redelivery collapses without the handled ledger.
+    for topic, handler in handlers.batch_routes(store).items():
+        runtime.consume_batches(topic, handler, batch=Batching(max_records=settings.dashboard_batch_records),
+                                ledger=False)
     consume_dead_letters(runtime, store)
     local = LocalService(NAME, runtime.readiness, lambda: generate_latest().decode())
     probe = ServiceProbe(settings.service_urls, timeout=settings.dashboard_probe_timeout_seconds, local=local)

@@ -15,7 +15,7 @@ from typing import Protocol
 from pymongo import DESCENDING, IndexModel
 from pymongo.asynchronous.database import AsyncDatabase
 
-from shared.store import ensure_indexes, insert_once
+from shared.store import ensure_indexes, insert_many_once, insert_once
 from services.dashboard.models import DeadLetter, Fact, Message, Toggle, ToggleKind, message_key
 
 TENANT_COLLECTIONS = ("facts", "messages", "message_deletions", "toggles")
@@ -30,11 +30,17 @@ INDEXES = {
 _RECENT_DEAD_LETTERS = 500
 
 
-class ReadModel(Protocol):
+class RowWriter(Protocol):
+    """What the handlers write: the read model itself, or `Rows` collecting a batch."""
+
     async def add_fact(self, fact: Fact) -> bool: ...
     async def add_message(self, message: Message) -> bool: ...
     async def add_deletion(self, tenant: str, channel_id: str, ts: str) -> bool: ...
     async def add_toggle(self, toggle: Toggle) -> bool: ...
+
+
+class ReadModel(RowWriter, Protocol):
+    async def add_rows(self, rows: Rows) -> int: ...
     async def add_dead_letter(self, dead: DeadLetter) -> bool: ...
     async def tenants(self) -> list[str]: ...
     async def facts(self, tenant: str) -> list[Fact]: ...
@@ -48,6 +54,35 @@ class ReadModel(Protocol):
 
 def _doc(row) -> dict:
     return {"_id": row.key, **row.model_dump(mode="python")}
+
+
+class Rows:
+    """A batch's rows, collected in memory by the handlers, then written together by
+    `ReadModel.add_rows` (one insert per collection instead of one per event)."""
+
+    def __init__(self) -> None:
+        # collection → key → row; a deletion's row is its tenant. Repeats in a batch collapse here.
+        self.by_collection: dict[str, dict[str, object]] = defaultdict(dict)
+        self.tenants: set[str] = set()
+
+    def _add(self, collection: str, key: str, row: object, tenant: str) -> bool:
+        self.tenants.add(tenant)
+        return self.by_collection[collection].setdefault(key, row) is row
+
+    async def add_fact(self, fact: Fact) -> bool:
+        return self._add("facts", fact.key, fact, fact.tenant)
+
+    async def add_message(self, message: Message) -> bool:
+        return self._add("messages", message.key, message, message.tenant)
+
+    async def add_deletion(self, tenant: str, channel_id: str, ts: str) -> bool:
+        return self._add("message_deletions", message_key(tenant, channel_id, ts), tenant, tenant)
+
+    async def add_toggle(self, toggle: Toggle) -> bool:
+        return self._add("toggles", toggle.key, toggle, toggle.tenant)
+
+    def __len__(self) -> int:
+        return sum(map(len, self.by_collection.values()))
 
 
 class MongoReadModel:
@@ -83,6 +118,18 @@ class MongoReadModel:
     async def add_toggle(self, toggle: Toggle) -> bool:
         await self._note_tenant(toggle.tenant)
         return await insert_once(self.db["toggles"], _doc(toggle))
+
+    async def add_rows(self, rows: Rows) -> int:
+        """Insert a batch's rows, one call per collection; rows already there are replays."""
+        for tenant in rows.tenants:
+            await self._note_tenant(tenant)
+        added = 0
+        for collection, keyed in rows.by_collection.items():
+            docs = [
+                {"_id": key, "tenant": row} if isinstance(row, str) else _doc(row) for key, row in keyed.items()
+            ]
+            added += await insert_many_once(self.db[collection], docs)
+        return added
 
     async def add_dead_letter(self, dead: DeadLetter) -> bool:
         return await insert_once(self.db["dead_letters"], _doc(dead))
@@ -126,17 +173,6 @@ class MongoReadModel:
         self._known_tenants.clear()
 
 
-class NoDeduplication:
-    """Stands in for the consumer's handled-event ledger: every row is an insert under its
-    natural key already, so a redelivery collapses without it, two store round trips sooner."""
-
-    async def seen(self, event_id: str) -> bool:
-        return False
-
-    async def mark(self, event_id: str, topic: str) -> None:
-        return None
-
-
 class InMemoryReadModel:
     """Fake for unit tests, with the same insert-once semantics."""
 
@@ -163,6 +199,13 @@ class InMemoryReadModel:
 
     async def add_toggle(self, toggle: Toggle) -> bool:
         return self._insert("toggles", toggle.key, toggle, toggle.tenant)
+
+    async def add_rows(self, rows: Rows) -> int:
+        added = 0
+        for collection, keyed in rows.by_collection.items():
+            for key, row in keyed.items():
+                added += self._insert(collection, key, row, _tenant_of(row))
+        return added
 
     async def add_dead_letter(self, dead: DeadLetter) -> bool:
         return self._insert("dead_letters", dead.key, dead, None)

@@ -36,8 +36,12 @@ def wire(runtime: ServiceRuntime, store: ProjectsStore, settings: ProjectsSettin
     consume(topics.PROPOSAL_POSTED, partial(handlers.when_proposal_posted_record_post, store=store))
     supports = {"store": store, "threshold": settings.support_threshold}
     consume(topics.PROPOSAL_SUPPORT_REQUESTED, partial(handlers.when_support_requested_toggle, **supports))
-    consume(topics.REACTION_ADDED, partial(handlers.when_reaction_added_propose_or_support, **supports))
-    consume(topics.REACTION_REMOVED, partial(handlers.when_reaction_removed_withdraw_support, **supports))
+    # Reactions are the bulk of a city's activity: taken in batches, without the handled ledger
+    # (the handlers recognise their own re-runs; see handlers/supports.py).
+    runtime.consume_batches(topics.REACTION_ADDED, partial(handlers.when_reactions_added_propose_or_support, **supports),
+                            ledger=False)
+    runtime.consume_batches(topics.REACTION_REMOVED,
+                            partial(handlers.when_reactions_removed_withdraw_support, **supports), ledger=False)
     consume(topics.PROPOSAL_ANSWER_SUBMITTED, partial(handlers.when_answer_submitted_answer, store=store))
     consume(topics.PROJECT_CHANNEL_CREATED, partial(handlers.when_channel_created_launch, store=store))
     consume(topics.PROJECT_PROGRESS_SUBMITTED, partial(handlers.when_progress_submitted_report, store=store))

@@ -55,6 +55,9 @@ class InMemoryProjectsStore:
     async def proposal_at_post(self, tenant: str, channel_id: str, ts: str) -> str | None:
         return self.posts.get(f"{tenant}:{channel_id}:{ts}")
 
+    async def proposals_at_posts(self, keys) -> dict[str, str]:
+        return {key: self.posts[key] for key in keys if key in self.posts}
+
     async def transition(self, tenant: str, proposal_id: str, stage: Stage) -> Transition | None:
         return self.transitions.get(transition_key(tenant, proposal_id, stage))
 

@@ -7,6 +7,8 @@ per (proposal, resident), one marker per (proposal, stage), one replica entry pe
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Collection
 from typing import Protocol
 
 from pymongo import ASCENDING, IndexModel
@@ -44,6 +46,7 @@ class ProjectsStore(Protocol):
     async def list_proposals(self, tenant: str, status: ProposalStatus | None, limit: int) -> list[Proposal]: ...
     async def record_post(self, proposal: Proposal) -> None: ...
     async def proposal_at_post(self, tenant: str, channel_id: str, ts: str) -> str | None: ...
+    async def proposals_at_posts(self, keys: Collection[str]) -> dict[str, str]: ...
     async def transition(self, tenant: str, proposal_id: str, stage: Stage) -> Transition | None: ...
     async def claim(self, marker: Transition) -> Transition: ...
     async def cache_status(self, tenant: str, proposal_id: str, status: ProposalStatus) -> None: ...
@@ -74,6 +77,15 @@ def _doc(model, key: str) -> dict:
     return {"_id": key, **model.model_dump(mode="python")}
 
 
+def post_key(tenant: str, channel_id: str, ts: str) -> str:
+    """The id of a proposal's post: the Slack message a 👍 on it names."""
+    return f"{tenant}:{channel_id}:{ts}"
+
+
+# Posts remembered in memory (a few MB at most): 👍 land mostly on recent proposals' posts.
+KNOWN_POSTS = 10_000
+
+
 class MongoProjectsStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self.proposals = db["proposals"]
@@ -82,6 +94,9 @@ class MongoProjectsStore:
         self.supports = db["supports"]
         self.chiefs = db["chief_changes"]
         self.projects = db["projects"]
+        # Post → proposal, for posts read or recorded here. Only what the store holds, so it is
+        # never wrong; what it lacks (another instance's posts) is read from the store.
+        self._known_posts: OrderedDict[str, str] = OrderedDict()
 
     async def create_proposal(self, proposal: Proposal) -> bool:
         return await insert_once(self.proposals, _doc(proposal, proposal.key))
@@ -108,16 +123,39 @@ class MongoProjectsStore:
         return [p for p in found if status is None or p.status is status][:limit]
 
     async def record_post(self, proposal: Proposal) -> None:
-        await insert_once(self.posts, {
-            "_id": f"{proposal.tenant}:{proposal.post_channel_id}:{proposal.post_ts}",
-            "proposal_id": proposal.proposal_id,
-        })
+        key = post_key(proposal.tenant, proposal.post_channel_id, proposal.post_ts)
+        if await insert_once(self.posts, {"_id": key, "proposal_id": proposal.proposal_id}):
+            self._remember_post(key, proposal.proposal_id)
         fields = ("title", "post_channel_id", "post_ts", "post_permalink", "source_permalink")
         await self.proposals.update_one({"_id": proposal.key}, {"$set": {f: getattr(proposal, f) for f in fields}})
 
     async def proposal_at_post(self, tenant: str, channel_id: str, ts: str) -> str | None:
-        doc = await self.posts.find_one({"_id": f"{tenant}:{channel_id}:{ts}"})
-        return doc["proposal_id"] if doc else None
+        key = post_key(tenant, channel_id, ts)
+        return (await self.proposals_at_posts([key])).get(key)
+
+    async def proposals_at_posts(self, keys: Collection[str]) -> dict[str, str]:
+        """The proposals posted at `keys` (see `post_key`): remembered ones, the rest in one query.
+
+        On the local store every lookup scans the collection, so a batch of 👍 asks once.
+        """
+        found = {key: self._known_posts[key] for key in keys if key in self._known_posts}
+        unknown = list({key for key in keys if key not in found})
+        if len(unknown) == 1:  # an equality on `_id` is cheaper than `$in` on FerretDB
+            cursor = self.posts.find({"_id": unknown[0]})
+        elif unknown:
+            cursor = self.posts.find({"_id": {"$in": unknown}})
+        else:
+            return found
+        async for doc in cursor:
+            self._remember_post(doc["_id"], doc["proposal_id"])
+            found[doc["_id"]] = doc["proposal_id"]
+        return found
+
+    def _remember_post(self, key: str, proposal_id: str) -> None:
+        self._known_posts[key] = proposal_id
+        self._known_posts.move_to_end(key)
+        if len(self._known_posts) > KNOWN_POSTS:
+            self._known_posts.popitem(last=False)
 
     async def transition(self, tenant: str, proposal_id: str, stage: Stage) -> Transition | None:
         doc = await self.transitions.find_one({"_id": transition_key(tenant, proposal_id, stage)})

@@ -11,6 +11,8 @@ from services.projects.handlers.proposals import when_proposal_posted_record_pos
 from services.projects.handlers.supports import (
     when_reaction_added_propose_or_support,
     when_reaction_removed_withdraw_support,
+    when_reactions_added_propose_or_support,
+    when_reactions_removed_withdraw_support,
     when_support_requested_toggle,
 )
 
@@ -23,6 +25,8 @@ __all__ = [
     "when_proposal_submitted_create",
     "when_reaction_added_propose_or_support",
     "when_reaction_removed_withdraw_support",
+    "when_reactions_added_propose_or_support",
+    "when_reactions_removed_withdraw_support",
     "when_role_granted_record_chief",
     "when_role_revoked_record_chief",
     "when_support_requested_toggle",

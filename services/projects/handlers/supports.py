@@ -2,10 +2,15 @@
 
 One support document per (proposal, resident) under a unique key, counted with
 count_documents, so 200 residents pressing at once make exactly 200 supports.
+
+Reactions come in batches (a city's history is thousands of them). Handling one again is
+harmless without the handled ledger: a support remembers the event that last changed it
+(a re-run announces it again under the same ids) and a 💡 proposal its creating event.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from shared import topics
@@ -22,7 +27,7 @@ from shared.events import (
 from services.projects.handlers.common import advance, emit, refuse, section_chiefs, status_changed
 from services.projects.handlers.proposals import IDEA_REACTION, propose_from_reaction
 from services.projects.models import SUPPORTABLE, Proposal, Refusal, Stage, Support, Transition
-from services.projects.store import ProjectsStore
+from services.projects.store import ProjectsStore, post_key
 
 SUPPORT_REACTIONS = frozenset({"+1", "thumbsup"})
 # An imported workspace history replays old reactions: they are history, not requests, so an
@@ -101,39 +106,67 @@ async def when_support_requested_toggle(
                                 threshold=threshold)
 
 
+def _thumbs_up_post(event: TypedEvent[ReactionAdded]) -> str | None:
+    """The post a 👍 (given or taken back) is on; None for any other reaction."""
+    data = event.data
+    if base_reaction(data.reaction) not in SUPPORT_REACTIONS:
+        return None
+    return post_key(event.tenant, data.channel_id, data.message_ts)
+
+
+async def _proposals_under(events: Sequence[TypedEvent[ReactionAdded]], store: ProjectsStore) -> dict[str, str]:
+    """The proposals whose posts the events' 👍 are on, looked up together."""
+    return await store.proposals_at_posts({key for event in events if (key := _thumbs_up_post(event))})
+
+
 async def when_reaction_added_propose_or_support(
     event: TypedEvent[ReactionAdded], *, store: ProjectsStore, threshold: int
 ) -> list[CloudEvent]:
     """💡 on any message may make it a proposal; 👍 on a proposal's post supports it."""
-    data = event.data
-    reaction = base_reaction(data.reaction)
-    if event.envelope.source == IMPORTED:
-        return []
-    if reaction == IDEA_REACTION:
-        return await propose_from_reaction(event, store=store)
-    if reaction not in SUPPORT_REACTIONS:
-        return []
-    proposal_id = await store.proposal_at_post(event.tenant, data.channel_id, data.message_ts)
-    if proposal_id is None:
-        return []  # an ordinary 👍 on an ordinary message
-    return await change_support(event, store=store, proposal_id=proposal_id, user_id=data.user_id, want=True,
-                                via="reaction", at=data.reacted_at, where={"channel_id": data.channel_id},
-                                threshold=threshold)
+    return await when_reactions_added_propose_or_support([event], store=store, threshold=threshold)
+
+
+async def when_reactions_added_propose_or_support(
+    events: Sequence[TypedEvent[ReactionAdded]], *, store: ProjectsStore, threshold: int
+) -> list[CloudEvent]:
+    """A batch of reactions, one after another; the posts their 👍 are on are looked up once.
+
+    Most reactions are neither 💡 nor a 👍 on a proposal: they cost a share of that one lookup.
+    """
+    live = [event for event in events if event.envelope.source != IMPORTED]
+    proposals = await _proposals_under(live, store)
+    emitted: list[CloudEvent] = []
+    for event in live:
+        data = event.data
+        if base_reaction(data.reaction) == IDEA_REACTION:
+            emitted += await propose_from_reaction(event, store=store)
+        elif (proposal_id := proposals.get(_thumbs_up_post(event) or "")) is not None:
+            emitted += await change_support(
+                event, store=store, proposal_id=proposal_id, user_id=data.user_id, want=True, via="reaction",
+                at=data.reacted_at, where={"channel_id": data.channel_id}, threshold=threshold)
+    return emitted
 
 
 async def when_reaction_removed_withdraw_support(
     event: TypedEvent[ReactionRemoved], *, store: ProjectsStore, threshold: int
 ) -> list[CloudEvent]:
     """Taking the 👍 back withdraws the support."""
-    data = event.data
-    if base_reaction(data.reaction) not in SUPPORT_REACTIONS:
-        return []
-    proposal_id = await store.proposal_at_post(event.tenant, data.channel_id, data.message_ts)
-    if proposal_id is None:
-        return []
-    return await change_support(event, store=store, proposal_id=proposal_id, user_id=data.user_id, want=False,
-                                via="reaction", at=data.reacted_at, where=None,
-                                threshold=threshold)
+    return await when_reactions_removed_withdraw_support([event], store=store, threshold=threshold)
+
+
+async def when_reactions_removed_withdraw_support(
+    events: Sequence[TypedEvent[ReactionRemoved]], *, store: ProjectsStore, threshold: int
+) -> list[CloudEvent]:
+    """A batch of removed reactions, one after another; only a 👍 taken back from a proposal's post counts."""
+    proposals = await _proposals_under(events, store)
+    emitted: list[CloudEvent] = []
+    for event in events:
+        data = event.data
+        if (proposal_id := proposals.get(_thumbs_up_post(event) or "")) is not None:
+            emitted += await change_support(
+                event, store=store, proposal_id=proposal_id, user_id=data.user_id, want=False, via="reaction",
+                at=data.reacted_at, where=None, threshold=threshold)
+    return emitted
 
 
 async def review_at_threshold(
