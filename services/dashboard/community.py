@@ -9,7 +9,7 @@ from itertools import chain
 from zoneinfo import ZoneInfo
 
 from shared.departments import Department
-from shared.events import ProposalStatus
+from shared.events import Category, ProposalStatus
 from services.dashboard.insights import (
     ACTIVE_WINDOW,
     CATEGORIES,
@@ -77,9 +77,12 @@ def community_view(
                     "supports": n, "top": [{"proposal_id", "title", "department", "status", "supports"}]},
       "projects": {"launched": n, "completed": n, "active": n,
                    "recent": [{"project_id", "name", "proposal_id", "status", "updates", "launched_at"}]},
-      "applications": {"submitted": n, "rejected": n, "granted_by_role": {role: n}, "revoked_by_role": {role: n}},
+      "applications": {"submitted": n, "rejected": n,
+                       "granted_by_role": {office role: n}, "revoked_by_role": {office role: n}},
+      "category_roles": {"granted_by_category": {category: n}, "revoked_by_category": {category: n}},
       "first_reply": [{"channel_id", "department", "name_ja", "name_en",
-                       "questions": n, "answered": n, "median_minutes": x | null}]
+                       "questions": n, "answered": n, "median_minutes": x | null}],
+      "channel_names": {channel id: name},          # channels whose names events told (project channels)
     }
     """
     facts = [f for f in facts if f.at <= as_of]
@@ -95,6 +98,7 @@ def community_view(
     applications = applications_view(facts)
     by_kind = _by_kind(facts)
     funnel = residents.funnel()
+    names = channel_names(by_kind)
     totals = {
         "residents": sum(residents.current().values()),
         "residents_by_category": residents.current(),
@@ -124,7 +128,9 @@ def community_view(
         "proposals": proposals,
         "projects": projects,
         "applications": applications,
-        "first_reply": first_reply_by_channel(messages, departments),
+        "first_reply": first_reply_by_channel(messages, departments, names),
+        "channel_names": names,
+        "category_roles": category_roles_view(facts),
     }
 
 
@@ -266,11 +272,34 @@ def projects_view(facts: list[Fact]) -> dict:
     }
 
 
+_CATEGORY_ROLES = {c.value for c in Category}
+
+
 def applications_view(facts: list[Fact]) -> dict:
-    """Applications for office roles, and roles granted and revoked."""
+    """Applications for office roles, and office roles granted and revoked (category roles,
+    which residents declare themselves, are in `category_roles_view`)."""
     return {
         "submitted": sum(f.kind is FactKind.APPLICATION_SUBMITTED for f in facts),
         "rejected": sum(f.kind is FactKind.APPLICATION_REJECTED for f in facts),
-        "granted_by_role": dict(Counter(f.role for f in facts if f.kind is FactKind.ROLE_GRANTED)),
-        "revoked_by_role": dict(Counter(f.role for f in facts if f.kind is FactKind.ROLE_REVOKED)),
+        "granted_by_role": _roles(facts, FactKind.ROLE_GRANTED, office=True),
+        "revoked_by_role": _roles(facts, FactKind.ROLE_REVOKED, office=True),
     }
+
+
+def category_roles_view(facts: list[Fact]) -> dict:
+    """Category roles (citizen, prospective migrant, remote citizen) granted and revoked."""
+    return {
+        "granted_by_category": _roles(facts, FactKind.ROLE_GRANTED, office=False),
+        "revoked_by_category": _roles(facts, FactKind.ROLE_REVOKED, office=False),
+    }
+
+
+def _roles(facts: list[Fact], kind: FactKind, *, office: bool) -> dict[str, int]:
+    return dict(Counter(f.role for f in facts if f.kind is kind and (f.role not in _CATEGORY_ROLES) is office))
+
+
+def channel_names(by_kind: dict[FactKind, list[Fact]]) -> dict[str, str]:
+    """Channel id → name, where an event said it: a created project channel, else its project's name."""
+    names = {f.channel_id: f.title for f in by_kind[FactKind.PROJECT_LAUNCHED] if f.channel_id and f.title}
+    names.update({f.channel_id: f.title for f in by_kind[FactKind.CHANNEL_NAMED] if f.channel_id and f.title})
+    return names

@@ -24,6 +24,7 @@ from shared.envelope import CloudEvent, TypedEvent
 from shared.events import (
     AnnouncementPublished,
     MessagePosted,
+    ProjectChannelCreated,
     ProjectCompleted,
     ProjectLaunched,
     ProjectProgressReported,
@@ -236,8 +237,21 @@ async def when_project_launched_record_project(event: TypedEvent[ProjectLaunched
     data = event.data
     await store.add_fact(
         _fact(event, FactKind.PROJECT_LAUNCHED, natural_key=data.project_id, subject=data.project_id,
-              proposal_id=data.proposal_id, title=data.name)
+              proposal_id=data.proposal_id, title=data.name, channel_id=data.channel_id)
     )
+    return []
+
+
+async def when_project_channel_created_record_name(
+    event: TypedEvent[ProjectChannelCreated], *, store: RowWriter
+) -> list[CloudEvent]:
+    """Remember the project channel's name, so the charts can name the channel, not its id."""
+    data = event.data
+    if data.name:
+        await store.add_fact(
+            _fact(event, FactKind.CHANNEL_NAMED, natural_key=data.channel_id, subject=data.channel_id,
+                  channel_id=data.channel_id, title=data.name)
+        )
     return []
 
 
@@ -289,6 +303,7 @@ _HANDLERS: dict[topics.Topic, Callable] = {
     topics.PROPOSAL_ANSWERED: when_proposal_answered_record_decision,
     topics.PROPOSAL_STATUS_CHANGED: when_proposal_status_changed_record_status,
     topics.PROJECT_LAUNCHED: when_project_launched_record_project,
+    topics.PROJECT_CHANNEL_CREATED: when_project_channel_created_record_name,
     topics.PROJECT_COMPLETED: when_project_completed_record_completion,
     topics.PROJECT_PROGRESS_REPORTED: when_project_progress_reported_count_update,
     topics.ANNOUNCEMENT_PUBLISHED: when_announcement_published_count_announcement,

@@ -174,13 +174,22 @@ def first_reply_minutes(messages: Iterable[Message]) -> dict[str, list[float | N
     return waits
 
 
-def first_reply_by_channel(messages: list[Message], departments: list[Department]) -> list[dict]:
-    """Median time to the first reply by someone else, per channel, department channels first."""
-    known = {d.channel_id: d for d in departments if d.channel_id}
+def first_reply_by_channel(
+    messages: list[Message], departments: list[Department], channel_names: dict[str, str] | None = None
+) -> list[dict]:
+    """Median time to the first reply by someone else, per channel, department channels first.
+
+    A channel is a department's when the catalogue names its id or, for a department without
+    one, when an event told the channel's name (`channel_names`) and it is the department's.
+    """
+    channel_names = channel_names or {}
+    by_id = {d.channel_id: d for d in departments if d.channel_id}
+    by_name = {d.channel_name: d for d in departments if not d.channel_id}
     rows = []
     for channel_id, waits in first_reply_minutes(messages).items():
         answered = sorted(w for w in waits if w is not None)
-        department = known.get(channel_id)
+        name = channel_names.get(channel_id)
+        department = by_id.get(channel_id) or (by_name.get(name) if name else None)
         rows.append({
             "channel_id": channel_id,
             "department": department.key if department else None,

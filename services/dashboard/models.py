@@ -39,6 +39,7 @@ class FactKind(StrEnum):
     PROJECT_COMPLETED = "project_completed"
     PROJECT_PROGRESS_REPORTED = "project_progress_reported"
     ANNOUNCEMENT_PUBLISHED = "announcement_published"
+    CHANNEL_NAMED = "channel_named"  # a channel whose name an event told (messages carry only ids)
 
 
 class ToggleKind(StrEnum):
@@ -74,6 +75,7 @@ class Fact(_Row):
     proposal_id: str | None = None
     title: str | None = None
     department: str | None = None
+    channel_id: str | None = None
 
     @property
     def key(self) -> str:

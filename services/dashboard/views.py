@@ -65,8 +65,19 @@ def dashboard_routes(
     """Routes of the page, `/api/community`, `/api/services` and the AsyncAPI document."""
     asyncapi = build_document()
 
+    busiest = CommunityCache(cache.seconds)
+
+    async def residents_by_tenant() -> dict:
+        """Residents per tenant, reused like a view (it reads every tenant's joins and leaves)."""
+        counts = busiest.get(("", "residents_by_tenant"))
+        if counts is None:
+            counts = await store.residents_by_tenant()
+            busiest.put(("", "residents_by_tenant"), counts)
+        return counts
+
     async def community(request: Request) -> Response:
         tenants = await store.tenants()
+        tenants = by_residents(tenants, await residents_by_tenant()) if len(tenants) > 1 else tenants
         tenant = request.query_params.get("tenant") or (tenants[0] if tenants else None)
         if tenant is not None and tenant not in tenants:  # only known tenants reach a store filter
             return JSONResponse({"error": "unknown tenant"}, status_code=404)
@@ -111,6 +122,12 @@ def dashboard_routes(
         Route("/asyncapi", asyncapi_page),
         Mount("/static", app=StaticFiles(directory=WEB), name="static"),
     ]
+
+
+def by_residents(tenants: list[str], residents: dict[str, int]) -> list[str]:
+    """Cities with the most residents first (ties by id): the first is shown when no `?tenant=`
+    is asked for, so the leftovers of test runs sharing the broker never hide the real city."""
+    return sorted(tenants, key=lambda t: (-residents.get(t, 0), t))
 
 
 def render_asyncapi_page(document: dict) -> str:

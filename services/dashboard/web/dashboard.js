@@ -14,6 +14,9 @@ const STATUS = {
   open: "受付中 Open", under_review: "検討中 Under review", accepted: "採用 Accepted",
   declined: "見送り Declined", launched: "実施中 Launched", completed: "完了 Completed",
 };
+const OFFICE_ROLE = {
+  employee: "職員 Employee", section_chief: "課長 Section chief", ambassador: "アンバサダー Ambassador", admin: "管理者 Admin",
+};
 const REFRESH_MS = 15000;
 
 function el(tag, attrs, text) {
@@ -239,16 +242,37 @@ function renderCommunity(c) {
   hbarChart(document.getElementById("chart-proposals"),
     Object.entries(c.proposals.by_status).map(([key, value]) => ({ label: STATUS[key] || key, value, color: "#b7791f" })));
   hbarChart(document.getElementById("chart-replies"), c.first_reply.filter((r) => r.median_minutes !== null).map((r) => ({
-    label: r.name_ja ? `${r.name_ja} ${r.name_en}` : r.channel_id, value: r.median_minutes,
+    label: channelLabel(r, c.channel_names || {}), value: r.median_minutes,
     text: `${r.median_minutes} 分 min (${r.answered}/${r.questions})`, color: "#319795",
   })));
   fillTable("top-proposals", c.proposals.top, [
     (p) => [p.title || p.proposal_id], (p) => [STATUS[p.status] || p.status], (p) => [p.supports, "num"],
   ]);
+  fillTable("office-roles", roleRows(c.applications.granted_by_role, c.applications.revoked_by_role, OFFICE_ROLE), [
+    (r) => [r.label], (r) => [r.granted, "num"], (r) => [r.revoked, "num"],
+  ]);
+  const categories = c.category_roles || { granted_by_category: {}, revoked_by_category: {} };
+  const categoryLabels = Object.fromEntries(Object.entries(CATEGORY).map(([key, meta]) => [key, meta.label]));
+  fillTable("category-roles", roleRows(categories.granted_by_category, categories.revoked_by_category, categoryLabels), [
+    (r) => [r.label], (r) => [r.granted, "num"], (r) => [r.revoked, "num"],
+  ]);
   fillTable("projects", c.projects.recent, [
     (p) => [p.name || p.project_id], (p) => [p.status === "completed" ? "完了 Completed" : "実施中 Active"],
     (p) => [p.launched_at.slice(0, 10)],
   ]);
+}
+
+// A department's names, else the channel's name when the read model knows it, else its id.
+function channelLabel(row, names) {
+  if (row.name_ja) return `${row.name_ja} ${row.name_en}`;
+  return names[row.channel_id] ? `#${names[row.channel_id]}` : row.channel_id;
+}
+
+// Rows of granted / revoked counts: the known roles in their order, then any other role seen.
+function roleRows(granted, revoked, labels) {
+  const keys = [...Object.keys(labels), ...Object.keys({ ...granted, ...revoked }).filter((k) => !(k in labels))];
+  return keys.filter((k) => granted[k] || revoked[k])
+    .map((k) => ({ label: labels[k] || k, granted: granted[k] || 0, revoked: revoked[k] || 0 }));
 }
 
 function chooseTenant(tenants, current) {
