@@ -55,6 +55,18 @@ def looks_like_slack(payload: Any) -> bool:
     return isinstance(payload, dict) and bool(payload.get("type") or payload.get("command") or payload.get("ssl_check"))
 
 
+async def read_at_most(request: Request, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` bytes: a chunked upload has no
+    Content-Length to refuse it by, and must not be held in memory whole first."""
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class SlackEdge:
     """The one request URL for events, slash commands and interactivity."""
 
@@ -74,8 +86,8 @@ class SlackEdge:
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > MAX_BODY_BYTES:
             return JSONResponse({"error": "body too large"}, status_code=413), "too_large"
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        body = await read_at_most(request, MAX_BODY_BYTES)
+        if body is None:
             return JSONResponse({"error": "body too large"}, status_code=413), "too_large"
         if is_ssl_check(body):
             return Response(status_code=200), "ssl_check"

@@ -181,3 +181,16 @@ async def test_requests_nobody_listens_to_are_acknowledged(gateway, body):
     response = await post(gateway, body)
     assert response.status_code == 200
     assert gateway.bus.events == []
+
+
+async def test_a_huge_chunked_body_without_content_length_is_refused_before_it_is_all_read(gateway):
+    sent = []
+
+    async def chunks():
+        for _ in range(50):  # 50 MB, announced by no Content-Length
+            sent.append(1)
+            yield b"x" * (1 << 20)
+
+    response = await gateway.post("/slack/events", content=chunks(), headers={"Content-Type": slack.JSON})
+    assert response.status_code == 413
+    assert len(sent) < 50
