@@ -48,7 +48,8 @@ def routes(store: ProjectsStore) -> list[Route]:
             return _bad("invalid tenant")
         if wanted != "all" and wanted not in {s.value for s in ProposalStatus}:
             return _bad(f"unknown status {wanted!r}")
-        if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 200:
+        # ASCII digits, and few: "²" passes isdigit() but not int(), 5,000 digits not int() either.
+        if not (raw_limit.isascii() and raw_limit.isdigit() and len(raw_limit) <= 3) or not 1 <= int(raw_limit) <= 200:
             return _bad("limit must be 1-200")
         status = None if wanted == "all" else ProposalStatus(wanted)
         proposals = await store.list_proposals(tenant, status, int(raw_limit))
