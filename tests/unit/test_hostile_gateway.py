@@ -194,3 +194,13 @@ async def test_a_huge_chunked_body_without_content_length_is_refused_before_it_i
     response = await gateway.post("/slack/events", content=chunks(), headers={"Content-Type": slack.JSON})
     assert response.status_code == 413
     assert len(sent) < 50
+
+
+async def test_ids_slack_leaves_empty_or_null_are_not_malformed(gateway):
+    body = slack.slash_command("help", team_id=TEAM, user_id=USER) + b"&enterprise_id=&enterprise_name="
+    assert (await post(gateway, body)).status_code == 200
+    event = json.loads(callback(slack.team_join_event("U0EMPTYIDS", tz=None, locale="")))
+    event["authorizations"][0].update(enterprise_id=None, team_id=TEAM)
+    event["enterprise_id"] = None
+    assert (await post(gateway, json.dumps(event).encode())).status_code == 200
+    assert [e.subject for e in gateway.bus.events] == ["U0EMPTYIDS"]
