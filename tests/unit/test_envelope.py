@@ -39,3 +39,12 @@ def test_every_topic_has_a_dlq_and_a_model():
     for name, topic in topics.CATALOGUE.items():
         assert topic.dlq in names and topic.model is not None
         assert name == topic.name
+
+
+@pytest.mark.parametrize("parent, label", [("e1", "welcome"), ("slack:T1:C1:1469712345.000012", "posted"), ("日本", "ラベル/x")])
+def test_derived_ids_are_rfc4122_uuid5_so_ids_already_on_the_bus_stay_valid(parent, label):
+    import uuid
+
+    from shared.envelope import _DERIVED_ID_NAMESPACE
+
+    assert derive_id(parent, label) == str(uuid.uuid5(_DERIVED_ID_NAMESPACE, f"{parent}/{label}"))
