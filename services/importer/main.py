@@ -65,7 +65,7 @@ def read_export(path: str | Path, *, tenant: str | None = None, problems_listed:
         users = read_list(source, "users.json", tally, required=True) or []
         tenant = resolve_tenant(users, tenant)
         channels = read_channels(source, tally)
-        if source.read("channels.json") is None:
+        if "channels.json" not in dict(source.files()):
             tally.notes.append("channels.json is missing: only conversations of the other listings can be read")
         files = day_files(source, channels, tally)
     except BaseException:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import os
 import zipfile
 from datetime import date
 from pathlib import Path, PurePosixPath
@@ -19,6 +20,14 @@ from services.importer.models import LISTINGS, ChannelKind, DayFile, ExportChann
 
 _DAY_FILE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})\.json$")
 _BOM = b"\xef\xbb\xbf"
+
+
+# A day file or listing bigger than this is refused: a small zip can inflate to gigabytes.
+MAX_FILE_BYTES = int(os.environ.get("OCO_IMPORT_MAX_FILE_BYTES", 256 * 1024 * 1024))
+
+
+class FileRefused(Exception):
+    """A file of the export that is not read: too large once inflated, or a link out of it."""
 
 
 class ExportSource:
@@ -41,12 +50,18 @@ class ExportSource:
 class FolderSource(ExportSource):
     def read(self, name: str) -> bytes | None:
         target = self.path / name
-        return target.read_bytes() if target.is_file() else None
+        if not target.is_file():
+            return None
+        if target.is_symlink() or not target.resolve().is_relative_to(self.path.resolve()):
+            raise FileRefused(f"{name} is a link, not a file of the export; not followed")
+        if target.stat().st_size > MAX_FILE_BYTES:
+            raise FileRefused(f"{name} is larger than {MAX_FILE_BYTES:,} bytes; not read")
+        return target.read_bytes()
 
     def files(self) -> list[tuple[str, int]]:
         found = []
         for entry in self.path.rglob("*"):
-            if entry.is_file():
+            if entry.is_file() and not entry.is_symlink():
                 found.append((entry.relative_to(self.path).as_posix(), entry.stat().st_size))
         return sorted(found)
 
@@ -69,9 +84,14 @@ class ZipSource(ExportSource):
 
     def read(self, name: str) -> bytes | None:
         try:
-            return self.zip.read(self.prefix + name)
+            member = self.zip.open(self.prefix + name)
         except KeyError:
             return None
+        with member:  # read at most the limit, whatever the header claims
+            data = member.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise FileRefused(f"{name} inflates past {MAX_FILE_BYTES:,} bytes; not read")
+        return data
 
     def files(self) -> list[tuple[str, int]]:
         found = []
@@ -116,7 +136,13 @@ def decode(raw: bytes, name: str, tally: Tally) -> Any | None:
 
 def read_list(source: ExportSource, name: str, tally: Tally, *, required: bool = False) -> list[dict] | None:
     """A top-level listing (users.json, channels.json, ...): a list of objects, or None."""
-    raw = source.read(name)
+    try:
+        raw = source.read(name)
+    except FileRefused as exc:
+        if required:
+            raise ImportFailed(str(exc)) from None
+        tally.problem("file refused", name, str(exc))
+        return None
     if raw is None:
         if required:
             raise ImportFailed(f"{name} is missing from {source.path}: is this a Slack workspace export?")

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 from shared.envelope import CloudEvent
 from services.importer.models import DayFile, ImportFailed, Tally
-from services.importer.reader import decode, open_export
+from services.importer.reader import FileRefused, decode, open_export
 from services.importer.translate import Translator
 
 _M = 0x5BD1E995
@@ -106,7 +106,12 @@ def translate_files(
     translator = Translator(tenant=tenant, users=users, tally=tally)
     try:
         for file in files:
-            raw = source.read(file.path) or b""
+            try:
+                raw = source.read(file.path) or b""
+            except FileRefused as exc:
+                tally.problem("file refused", file.path, str(exc))
+                yield TranslatedFile(file.path, "", [], nbytes=file.size, readable=False)
+                continue
             before = tally.counts["messages"]
             events = _day_events(file, raw, translator, tally)
             if events is None:
