@@ -38,10 +38,10 @@ def wire(runtime: ServiceRuntime, store: ProjectsStore, settings: ProjectsSettin
     consume(topics.PROPOSAL_SUPPORT_REQUESTED, partial(handlers.when_support_requested_toggle, **supports))
     # Reactions are the bulk of a city's activity: taken in batches, without the handled ledger
     # (the handlers recognise their own re-runs; see handlers/supports.py).
-    runtime.consume_batches(topics.REACTION_ADDED, partial(handlers.when_reactions_added_propose_or_support, **supports),
-                            ledger=False)
-    runtime.consume_batches(topics.REACTION_REMOVED,
-                            partial(handlers.when_reactions_removed_withdraw_support, **supports), ledger=False)
+    added = partial(handlers.when_reactions_added_propose_or_support, **supports)
+    removed = partial(handlers.when_reactions_removed_withdraw_support, **supports)
+    runtime.consume_batches(topics.REACTION_ADDED, added, ledger=False)
+    runtime.consume_batches(topics.REACTION_REMOVED, removed, ledger=False)
     consume(topics.PROPOSAL_ANSWER_SUBMITTED, partial(handlers.when_answer_submitted_answer, store=store))
     consume(topics.PROJECT_CHANNEL_CREATED, partial(handlers.when_channel_created_launch, store=store))
     consume(topics.PROJECT_PROGRESS_SUBMITTED, partial(handlers.when_progress_submitted_report, store=store))

@@ -55,7 +55,8 @@ async def test_a_burst_of_reactions_makes_exactly_the_supports_on_proposal_posts
         try:
             async with TopicWatcher(topics.PROPOSAL_SUPPORTED.name) as supported, \
                     TopicWatcher(topics.PROPOSAL_CREATED.name) as created, raw_producer() as producer:
-                submitted = ProposalSubmitted(user_id="UA", title="Trial stays", problem="Hard to try", department="moving")
+                submitted = ProposalSubmitted(user_id=unique("U"), title="Trial stays", problem="Hard to try",
+                                              department="moving")
                 await publish(producer, new_event(type=topics.PROPOSAL_SUBMITTED.name, subject="UA", tenant=tenant,
                                                   source="tests", data=submitted))
                 [made] = await created.events_for(tenant, timeout=30)

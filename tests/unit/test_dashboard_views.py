@@ -60,7 +60,8 @@ async def test_first_reply_channels_are_named_by_department_or_by_a_known_channe
     for channel in ("CMOVE", "CPHOTO", "CPROJ", "CRANDOM"):
         await apply(store, posted("U1", channel, q))
         await apply(store, posted("U2", channel, q + timedelta(minutes=5), thread=q))
-    launched = ProjectLaunched(project_id="PR1", proposal_id="P1", name="Trial stays", owner_id="U1", channel_id="CPROJ")
+    launched = ProjectLaunched(project_id="PR1", proposal_id="P1", name="Trial stays", owner_id="U1",
+                               channel_id="CPROJ")
     await apply(store, event(topics.PROJECT_LAUNCHED, launched, subject="PR1", time=at(2)))
     created = ProjectChannelCreated(project_id="PR1", proposal_id="P1", channel_id="CPROJ", name="proj-trial-stays")
     await apply(store, event(topics.PROJECT_CHANNEL_CREATED, created, subject="PR1", time=at(2)))
