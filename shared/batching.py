@@ -10,9 +10,13 @@ same rules but pays them per batch:
 - each invalid record goes to the DLQ alone, with the reason, as before;
 - the ledger is read once (`seen_many`) and written once (`mark_many`) per batch;
 - with a per-event handler, events are handled one after another in partition order, each
-  with the retry policy; with a batch handler, the batch is handled in one call, and if that
-  call fails for good, event by event, so only the events that fail alone reach the DLQ.
-  A batch handler must therefore be idempotent and indifferent to order within the batch.
+  with the retry policy, exactly as one at a time; keep `max_records` × the slowest handling
+  under Kafka's poll interval (5 minutes);
+- with a batch handler, the batch is handled in one call, with the retry policy. If it still
+  fails because of the store or the bus (a transient error), the batch is redelivered after a
+  pause; if it fails because of an event (a permanent error, a bug), the events are handled
+  one by one, so only those that fail alone reach the DLQ. A batch handler must therefore be
+  idempotent and indifferent to the order within its batch.
 
 `NoLedger` is for consumers whose handlers collapse a redelivery themselves (every write
 under a natural key, or a re-run the handler recognises): it skips the ledger altogether.
@@ -32,11 +36,14 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
 from shared import metrics
-from shared.bus import Consumer, _describe
+from shared.bus import RETRYABLE, Consumer, _describe, raw_body
 from shared.envelope import CloudEvent, InvalidEvent, TypedEvent
 from shared.logging import event_context
 
 BatchHandler = Callable[[Sequence[TypedEvent]], Awaitable[Sequence[CloudEvent] | None]]
+# Failures of what a batch handler depends on, not of its events. (A store error that is not
+# about the connection, such as a document too large, may be one event's: those are split.)
+ENVIRONMENTAL = RETRYABLE
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class BatchConsumer(Consumer):
             batch=True,
             max_records=self.batching.max_records,
             batch_timeout_ms=self.batching.timeout_ms,
+            decoder=raw_body,
             title=f"{self.group}:{self.topic.name}",
         )
         async def on_batch(message: KafkaMessage) -> None:
@@ -168,6 +176,10 @@ class BatchConsumer(Consumer):
         if error is None:
             handled += [typed.id for typed in events]
             return ["handled"] * len(events)
+        if isinstance(error, ENVIRONMENTAL):
+            # The store or the bus, not an event: splitting would only repeat the wait per event
+            # (and outlast Kafka's poll interval). The batch is redelivered after a pause.
+            raise error
         if len(fresh) == 1:
             record, _ = fresh[0]
             await self._dead_letter_record(record, reason=_describe(error), error=type(error).__name__)

@@ -136,7 +136,7 @@ async def test_a_spoilt_batch_is_split_so_only_the_culprit_reaches_the_dlq():
     assert c.publisher.raw[0][2]["dlq-original-offset"] == "1"
 
 
-async def test_transient_failures_of_a_batch_are_retried_before_splitting():
+async def test_transient_failures_of_a_batch_are_retried():
     attempts = []
 
     async def handle(events):
@@ -147,6 +147,33 @@ async def test_transient_failures_of_a_batch_are_retried_before_splitting():
     c = batch_consumer(batch_handler=handle)
     assert await c.process_batch(records(joined("U1").to_bytes(), joined("U2").to_bytes())) == ["handled"] * 2
     assert attempts == [2, 2]
+
+
+async def test_a_batch_that_keeps_failing_for_the_store_is_redelivered_not_split_or_dead_lettered():
+    attempts = []
+
+    async def handle(events):
+        attempts.append(len(events))
+        raise ConnectionError("store unreachable")
+
+    c = batch_consumer(batch_handler=handle)
+    with pytest.raises(ConnectionError):
+        await c.process_batch(records(joined("U1").to_bytes(), joined("U2").to_bytes()))
+    assert attempts == [2, 2] and c.publisher.raw == []  # the retries, then up to Kafka to redeliver
+
+
+async def test_a_bug_that_spoils_a_batch_is_retried_then_split():
+    calls = []
+
+    async def handle(events):
+        calls.append(len(events))
+        if any(e.data.user_id == "bad" for e in events):
+            raise KeyError("bug")
+
+    c = batch_consumer(batch_handler=handle)
+    outcomes = await c.process_batch(records(joined("U1").to_bytes(), joined("bad").to_bytes()))
+    assert outcomes == ["handled", "dead_lettered"] and calls == [2, 2, 1, 1, 1]
+    assert "KeyError" in c.publisher.raw[0][2]["dlq-reason"]
 
 
 async def test_when_nothing_can_be_dead_lettered_the_batch_fails_but_what_was_handled_is_recorded():
