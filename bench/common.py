@@ -100,8 +100,9 @@ def ratio_line(name: str, value: float, baseline: float, unit: str = "ms") -> st
 class Proc:
     """One child process of the benchmark, logging to a file; stopped only by its own pid."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.name, self.args, self.env, self.log_path = name, args, env, log_path
+    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path, *,
+                 program: str = sys.executable) -> None:
+        self.name, self.args, self.env, self.log_path, self.program = name, args, env, log_path, program
         self.popen: subprocess.Popen | None = None
         self.starts = 0
 
@@ -118,7 +119,7 @@ class Proc:
         log = open(self.log_path, "ab")  # noqa: SIM115 (the child holds it; closed with the process)
         log.write(f"\n=== start #{self.starts} ===\n".encode())
         log.flush()
-        self.popen = subprocess.Popen([sys.executable, *self.args], env=self.env, cwd=REPO, stdout=log,
+        self.popen = subprocess.Popen([self.program, *self.args], env=self.env, cwd=REPO, stdout=log,
                                       stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         log.close()
         return self
@@ -194,13 +195,13 @@ async def pin_groups_at_end(groups: list[tuple[str, str]]) -> None:
     between our start and its first assignment, and a service SIGKILLed before its first
     commit would skip more on restart; a committed offset makes both resume exactly here.
     """
-    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka import AIOKafkaConsumer
 
     for group, topic in groups:
         consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap(), group_id=group, enable_auto_commit=False)
         await consumer.start()
         try:
-            parts = await _partitions(consumer, topic)
+            parts = await partitions(consumer, topic)
             consumer.assign(parts)
             ends = await consumer.end_offsets(parts)
             await consumer.commit({tp: offset for tp, offset in ends.items()})
@@ -208,7 +209,8 @@ async def pin_groups_at_end(groups: list[tuple[str, str]]) -> None:
             await consumer.stop()
 
 
-async def _partitions(consumer, topic: str) -> list:
+async def partitions(consumer, topic: str) -> list:
+    """A topic's partitions, as seen by a started aiokafka client (metadata refreshed if needed)."""
     from aiokafka import TopicPartition
 
     for _ in range(50):
@@ -224,17 +226,22 @@ class Fleet:
     """The Slack stand-in and some services, each a process on a free port of 127.0.0.1, sharing
     one fresh consumer-group prefix; `async with Fleet([...]) as fleet:` stops them all."""
 
-    def __init__(self, services: list[str], *, tag: str, standin: bool = True,
+    def __init__(self, services: list[str], *, tag: str, standin: bool = True, private_store: bool = False,
                  extra_env: dict[str, str] | None = None) -> None:
         import secrets
         import tempfile
         import uuid
 
         self.services = list(services)
+        self.private_store = private_store
+        self.groups: list[tuple[str, str]] = []
         self.prefix = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
         self.signing_secret = secrets.token_hex(16)
         self.ports = {name: free_port() for name in [*services, *(["slack"] if standin else [])]}
         self.logs = Path(tempfile.mkdtemp(prefix=f"oco-bench-{tag}-"))
+        if private_store:
+            self.ports["store"] = free_port()
+        self.mongo_url = f"mongodb://127.0.0.1:{self.ports['store']}/" if private_store else mongo_url()
         self.extra_env = extra_env or {}
         self.procs: dict[str, Proc] = {}
 
@@ -247,7 +254,7 @@ class Fleet:
 
     def env(self) -> dict[str, str]:
         """What every child gets: the servers, Slack (the stand-in), ports, its own consumer groups."""
-        env = {**os.environ, "OCO_KAFKA_BOOTSTRAP": kafka_bootstrap(), "OCO_MONGO_URL": mongo_url(),
+        env = {**os.environ, "OCO_KAFKA_BOOTSTRAP": kafka_bootstrap(), "OCO_MONGO_URL": self.mongo_url,
                "OCO_CONSUMER_GROUP_PREFIX": self.prefix, "OCO_CONSUMER_OFFSET_RESET": "latest",
                "SLACK_SIGNING_SECRET": self.signing_secret, "PYTHONUNBUFFERED": "1"}
         if "slack" in self.ports:
@@ -261,17 +268,34 @@ class Fleet:
 
     async def start(self) -> Fleet:
         env = self.env()
+        if self.private_store:
+            await self._start_private_store(env)
         if "slack" in self.ports:
             self.procs["slack"] = Proc("slack", ["-m", "oco.cli", "slack-standin", "--port", str(self.ports["slack"])],
                                        env, self.logs / "slack.log").start()
             await wait_http_ok(f"{self.standin_url}/healthz", proc=self.procs["slack"])
         for name in self.services:
-            await pin_groups_at_end(await consumer_groups(name, self.prefix))
+            self.groups += await consumer_groups(name, self.prefix)
+        await pin_groups_at_end(self.groups)
         for name in self.services:
             self.procs[name] = Proc(name, ["-m", "oco.cli", "run", name], env, self.logs / f"{name}.log").start()
         for name in self.services:
             await self.wait_ready(name)
         return self
+
+    async def _start_private_store(self, env: dict[str, str]) -> None:
+        """A FerretDB of this run alone (the project's binary, an empty data folder)."""
+        from oco import infra
+
+        data = self.logs / "store"
+        data.mkdir()
+        self.procs["store"] = Proc("store", [f"-listen=127.0.0.1:{self.ports['store']}", f"-data={data}"], env,
+                                   self.logs / "store.log", program=str(infra._ferretdb_binary())).start()
+        deadline = time.monotonic() + 30
+        while not infra.port_open(self.ports["store"]):
+            if not self.procs["store"].alive or time.monotonic() > deadline:
+                raise RuntimeError(f"private FerretDB did not start:\n{self.procs['store'].tail()}")
+            await asyncio.sleep(0.2)
 
     async def wait_ready(self, name: str, timeout: float = 120) -> None:
         await wait_http_ok(f"{self.url(name)}/readyz", timeout=timeout, proc=self.procs[name])
@@ -281,8 +305,12 @@ class Fleet:
         await self.wait_ready(name)
 
     def stop(self) -> None:
+        import shutil
+
         for proc in reversed(list(self.procs.values())):
             proc.stop()
+        if self.private_store:
+            shutil.rmtree(self.logs / "store", ignore_errors=True)
 
     async def __aenter__(self) -> Fleet:
         try:
@@ -295,8 +323,9 @@ class Fleet:
         self.stop()
 
     def describe(self) -> str:
-        return (f"processes: " + ", ".join(f"{n} pid {p.pid} :{self.ports[n]}" for n, p in self.procs.items())
-                + f"; consumer groups {self.prefix}-*; logs in {self.logs}")
+        store = f"a private FerretDB at {self.mongo_url}" if self.private_store else self.mongo_url
+        return ("processes: " + ", ".join(f"{n} pid {p.pid} :{self.ports[n]}" for n, p in self.procs.items())
+                + f"; store {store}; consumer groups {self.prefix}-*; logs in {self.logs}")
 
 
 async def standin_calls(base_url: str, method: str) -> list[dict]:
@@ -336,13 +365,13 @@ async def throwaway_topics(partitions: dict[str, int]):
         await admin.close()
 
 
-async def forget_run(services: list[str], *, tenants: list[str], prefix: str) -> int:
+async def forget_run(services: list[str], *, tenants: list[str], prefix: str, url: str | None = None) -> int:
     """Delete what a benchmark left in the services' databases: documents of its throwaway
     tenants and its consumer groups' handled-event ids. The local store scans whole
     collections on lookups, so leftovers would slow every later run and test."""
     from pymongo import AsyncMongoClient
 
-    client = AsyncMongoClient(mongo_url(), serverSelectionTimeoutMS=5000)
+    client = AsyncMongoClient(url or mongo_url(), serverSelectionTimeoutMS=5000)
     removed = 0
     try:
         for service in services:
@@ -374,3 +403,14 @@ async def send_event(producer, event) -> asyncio.Future:
 
     return await producer.send(event.type, event.to_bytes(), key=event.subject.encode(),
                                headers=[("content-type", CONTENT_TYPE.encode()), ("ce_id", event.id.encode())])
+
+
+def run(main: Awaitable) -> object:
+    """`asyncio.run(main)`, with SIGTERM treated like Ctrl-C so the child processes are
+    stopped and the run's documents cleaned up by the `finally` blocks."""
+
+    def interrupt(*_) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    return asyncio.run(main)

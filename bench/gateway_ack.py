@@ -28,8 +28,8 @@ import uuid
 
 import aiohttp
 
-from bench.common import (Fleet, Proc, cpu_seconds, free_port, kafka_bootstrap, open_loop, percentile, throwaway_topics,
-                          wait_http_ok)
+from bench.common import (Fleet, Proc, cpu_seconds, free_port, kafka_bootstrap, open_loop, percentile, run,
+                          throwaway_topics, wait_http_ok)
 from tests import slack_signing
 
 TARGET_P99_MS = 50.0
@@ -171,8 +171,8 @@ async def main(rate: float, seconds: float, warmup: float) -> None:
 def report(runs: dict[str, Run], *, rate: float, seconds: float, team_id: str) -> None:
     print(f"\nsigned Events API callbacks (team_join/message/reaction_added), {rate:.0f}/s for {seconds:.0f}s, "
           f"open loop, team {team_id}")
-    for run in runs.values():
-        print("  " + run.line())
+    for measured in runs.values():
+        print("  " + measured.line())
     bus = percentile([v * 1000 for v in runs["bare+kafka"].latencies], 99)
     gateway, baseline = (percentile([v * 1000 for v in runs[k].latencies], 99) for k in ("gateway", "baseline"))
     print(f"ratio gateway p99 / baseline p99: {gateway / baseline:.2f}×  "
@@ -194,4 +194,4 @@ if __name__ == "__main__":
     if args.serve_bare:
         serve_bare(args.serve_bare, args.publish_to)
     else:
-        asyncio.run(main(args.rate, 5 if args.quick else args.seconds, warmup=1 if args.quick else 3))
+        run(main(args.rate, 5 if args.quick else args.seconds, warmup=1 if args.quick else 3))

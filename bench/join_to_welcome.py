@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.common import (Fleet, delivery_key, forget_run, kafka_bootstrap, open_loop, percentile, standin_calls,
+from bench.common import (Fleet, delivery_key, forget_run, kafka_bootstrap, open_loop, percentile, run, standin_calls,
                           throwaway_topics)
 from tests import slack_signing
 
@@ -145,11 +145,11 @@ def report(label: str, latencies: list[float], expected: int, extra: str = "") -
     return p99
 
 
-async def main(rate: float, seconds: float, keep: bool) -> None:
+async def main(rate: float, seconds: float, keep: bool, private_store: bool) -> None:
     count = max(1, int(rate * seconds))
     warm = Joins(team_id=f"TJW{uuid.uuid4().hex[:7].upper()}")
     joins = Joins(team_id=f"TJ{uuid.uuid4().hex[:8].upper()}")
-    async with Fleet(SERVICES, tag="join") as fleet:
+    async with Fleet(SERVICES, tag="join", private_store=private_store) as fleet:
         print(fleet.describe())
         try:
             await run_joins(fleet, warm, rate=5, count=10)
@@ -159,7 +159,7 @@ async def main(rate: float, seconds: float, keep: bool) -> None:
             posts = await wait_for_welcomes(fleet, joins, stall=30)
             summarise(joins, posts, baseline, rate=rate, seconds=seconds, count=count)
         finally:
-            if not keep:
+            if not (keep or private_store):
                 removed = await forget_run(SERVICES, tenants=[warm.team_id, joins.team_id], prefix=fleet.prefix)
                 print(f"cleaned up: {removed} documents of this run")
 
@@ -188,5 +188,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=30, help="seconds of joins (default 30)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run: 5 s at the rate")
     parser.add_argument("--keep", action="store_true", help="keep this run's documents in the services' databases")
+    parser.add_argument("--private-store", action="store_true",
+                        help="a FerretDB of this run alone (the project's binary, an empty folder) instead of OCO_MONGO_URL")
     args = parser.parse_args()
-    asyncio.run(main(args.rate, 5 if args.quick else args.seconds, args.keep))
+    run(main(args.rate, 5 if args.quick else args.seconds, args.keep, args.private_store))

@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 
-from bench.common import Fleet, event_producer, forget_run, rss_mb, send_event
+from bench.common import Fleet, event_producer, forget_run, rss_mb, run, send_event
 from bench.gateway_ack import drive
 from shared import topics
 from shared.envelope import new_event
@@ -91,11 +91,11 @@ async def load(fleet: Fleet, team_id: str, *, rate: float, seconds: float, peaks
     await sampler
 
 
-async def main(rate: float, seconds: float, settle: float, keep: bool) -> None:
+async def main(rate: float, seconds: float, settle: float, keep: bool, private_store: bool) -> None:
     baseline = idle_python(LIBRARIES)
     bare = idle_python([])
     team_id = f"TM{uuid.uuid4().hex[:8].upper()}"
-    async with Fleet(SERVICES, tag="mem") as fleet:
+    async with Fleet(SERVICES, tag="mem", private_store=private_store) as fleet:
         print(fleet.describe())
         try:
             idle = {name: rss_mb(fleet.procs[name].pid) for name in SERVICES}
@@ -106,7 +106,7 @@ async def main(rate: float, seconds: float, settle: float, keep: bool) -> None:
             hwm = {name: rss_mb(fleet.procs[name].pid, "VmHWM") for name in SERVICES}
             report(idle, peaks, steady, hwm, baseline=baseline, bare=bare, rate=rate, seconds=seconds, settle=settle)
         finally:
-            if not keep:
+            if not (keep or private_store):
                 removed = await forget_run(SERVICES, tenants=[team_id], prefix=fleet.prefix)
                 print(f"cleaned up: {removed} documents of this run")
 
@@ -131,5 +131,7 @@ if __name__ == "__main__":
     parser.add_argument("--settle", type=float, default=10, help="seconds between the load and the reading (default 10)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run: 5 s of load, 3 s settling")
     parser.add_argument("--keep", action="store_true", help="keep this run's documents in the services' databases")
+    parser.add_argument("--private-store", action="store_true",
+                        help="a FerretDB of this run alone (the project's binary, an empty folder) instead of OCO_MONGO_URL")
     args = parser.parse_args()
-    asyncio.run(main(args.rate, 5 if args.quick else args.seconds, 3 if args.quick else args.settle, args.keep))
+    run(main(args.rate, 5 if args.quick else args.seconds, 3 if args.quick else args.settle, args.keep, args.private_store))
