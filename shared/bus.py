@@ -40,6 +40,16 @@ RETRYABLE = (TransientError, ConnectionFailure, KafkaError, asyncio.TimeoutError
 MAX_DEAD_VALUE_BYTES = 64 * 1024
 
 
+async def raw_body(message) -> bytes:
+    """FastStream's decoder for our subscribers: the record's bytes, untouched.
+
+    By default FastStream json-decodes a value before the handler runs, even a handler that
+    takes no body; a value it cannot decode (JSON nested past the recursion limit) then fails
+    outside our handler, is never dead-lettered and is redelivered forever, blocking its
+    partition. Parsing is ours (`Consumer.parse`), where every failure reaches the DLQ."""
+    return message.body
+
+
 def make_broker(kafka: KafkaSettings, *, service: str) -> KafkaBroker:
     """A broker whose producer is idempotent and waits for all in-sync replicas."""
     return KafkaBroker(
@@ -129,6 +139,7 @@ class Consumer:
             group_id=self.group,
             auto_offset_reset=self.offset_reset,
             ack_policy=AckPolicy.NACK_ON_ERROR,
+            decoder=raw_body,
             title=f"{self.group}:{self.topic.name}",
         )
         async def on_message(message: KafkaMessage) -> None:

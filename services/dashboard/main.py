@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 from shared.batching import Batching
 from shared.departments import Department, load_departments
 from shared.logging import configure_logging
+from shared.bus import raw_body
 from shared.service import ServiceRuntime, http_app, serve
 from shared.topics import CATALOGUE
 from services.dashboard import handlers
@@ -65,6 +66,7 @@ def consume_dead_letters(runtime: ServiceRuntime, store: ReadModel) -> None:
         group_id=f"{settings.consumer_group_prefix}-{NAME}-dlq",
         auto_offset_reset=settings.consumer_offset_reset,
         ack_policy=AckPolicy.NACK_ON_ERROR,
+        decoder=raw_body,
         title=f"{NAME}:dead-letters",
     )
     async def on_dead_letter(message: KafkaMessage) -> None:
