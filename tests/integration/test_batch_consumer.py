@@ -1,4 +1,4 @@
-"""Batch consumers on the real broker and store: handled once, poison records to the DLQ,
+"""Batch consumers on the real broker and store: handled once, poison and undecodable records to the DLQ,
 the ledger read and written per batch, and a restart resuming where the batches were committed."""
 
 from __future__ import annotations
@@ -89,6 +89,33 @@ async def test_a_batch_handler_resumes_after_a_restart_where_its_batches_were_co
     seen = [user for batch in batches for user in batch]
     assert sorted(seen) == sorted([f"A{n:03d}" for n in range(30)] + [f"B{n:03d}" for n in range(30)])
     assert len([batch for batch in batches if batch[0].startswith("B")]) < 30  # the backlog came several at a time
+
+
+async def test_records_that_cannot_be_decoded_are_dead_lettered_and_the_batch_goes_on():
+    tenant = unique("T")
+    handled: list[str] = []
+
+    async def handle(events):
+        handled.extend(e.data.user_id for e in events if e.tenant == tenant)
+
+    runtime = ServiceRuntime.create("batchtest", ServiceSettings(handler_backoff_seconds=0.01))
+    consumer = runtime.consume_batches(TOPIC, handle, ledger=False)
+    await started(runtime)
+    key = tenant.encode()  # one partition: the valid events come after the hostile ones
+    nested = b'{"id":"x","data":' + b'{"a":' * 5000 + b"1" + b"}" * 5000 + b"}"
+    try:
+        async with TopicWatcher(TOPIC.dlq) as dlq, raw_producer() as producer:
+            await producer.send_and_wait(TOPIC.name, nested, key=key)
+            await producer.send_and_wait(TOPIC.name, b"\xff\xfe not utf-8", key=key)
+            for n in range(3):
+                await producer.send_and_wait(TOPIC.name, moved_in(tenant, f"U{n}").to_bytes(), key=key)
+            await wait_until(lambda: _async(len(handled) >= 3), timeout=40)
+            dead = await dlq.wait_for(
+                lambda r: r.key == key and dict(r.headers).get("dlq-consumer-group") == consumer.group.encode(), count=2)
+        assert sorted(handled) == ["U0", "U1", "U2"]
+        assert all(b"Invalid JSON" in dict(r.headers)["dlq-reason"] for r in dead)
+    finally:
+        await runtime.stop()
 
 
 async def _async(value):
