@@ -1,7 +1,7 @@
 """SIGKILL services while 10,000 events flow; afterwards nothing is lost or done twice.
 
     python -m bench.chaos_sigkill [--events 10000] [--victim each|onboarding|notifier|roles]
-                                  [--kills 6] [--rate 200] [--shared-store] [--quick]
+                                  [--kills 6] [--kill-every 25] [--rate 200] [--private-store] [--quick]
 
 1. Starts the Slack stand-in, onboarding, the notifier and roles as processes (consumer
    groups new and pinned at the topics' end, so a restart resumes where it committed).
@@ -19,13 +19,11 @@
    run's tenant in the dead-letter topics. Prints counts and PASS/FAIL per check, and the
    drain times side by side.
 
-The services' stores are by default a FerretDB of this run alone (the project's binary, an
-empty folder; Kafka is the shared one). Checking exact counts needs that: every session's
-services read these topics, and two notifiers on one store race for each delivery, so on
-a shared store another session may post one of our welcomes to its own Slack (and ours
-one of theirs). `--shared-store` uses OCO_MONGO_URL instead; welcomes another session
-delivered are then reported as "delivered elsewhere", not as lost, and the run's
-documents are deleted afterwards.
+The services keep their data in databases of this run alone (`bench_chaos_<run>_oco_*` on
+OCO_MONGO_URL, dropped afterwards unless `--keep`): every session's services read these
+topics, and two notifiers on one database would race for each delivery claim, so another
+session could post one of our welcomes to its own Slack. `--private-store` runs a FerretDB
+process of this run alone instead. Progress is followed on Kafka, not in the stores.
 """
 
 from __future__ import annotations
@@ -45,7 +43,7 @@ from pymongo import AsyncMongoClient
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from bench.common import (Fleet, delivery_key, event_producer, forget_run, kafka_bootstrap, partitions, run, send_event,
+from bench.common import (Fleet, delivery_key, event_producer, kafka_bootstrap, partitions, run, send_event,
                           standin_calls)
 from shared import topics
 from shared.envelope import CloudEvent, derive_id, new_event
@@ -242,7 +240,7 @@ async def run_phase(fleet: Fleet, phase: Phase, *, events: int, rate: float,
 async def main(args: argparse.Namespace) -> bool:
     victims = VICTIMS if args.victim == "each" else [args.victim]
     phases = [Phase("baseline", f"TK{uuid.uuid4().hex[:8].upper()}"), Phase("chaos", f"TK{uuid.uuid4().hex[:8].upper()}")]
-    async with Fleet(VICTIMS, tag="chaos", private_store=not args.shared_store) as fleet:
+    async with Fleet(VICTIMS, tag="chaos", private_store=args.private_store, keep=args.keep) as fleet:
         print(fleet.describe(), flush=True)
         store = AsyncMongoClient(fleet.mongo_url, tz_aware=True)
         dlq_from = await dead_letter_ends(fleet)
@@ -254,11 +252,8 @@ async def main(args: argparse.Namespace) -> bool:
                                 every=args.kill_every, stall=args.stall, seed=args.seed)
             posts = [c for c in await standin_calls(fleet.standin_url, "chat.postMessage") if c.get("ok")]
             dead = await dead_letters(dlq_from)
-            results = [await verify(phase, store, posts, dead, shared_store=args.shared_store) for phase in phases]
+            results = [await verify(phase, Stores(store, fleet), posts, dead) for phase in phases]
         finally:
-            if args.shared_store and not args.keep:
-                removed = await forget_run(VICTIMS, tenants=[p.tenant for p in phases], prefix=fleet.prefix)
-                print(f"cleaned up: {removed} documents of this run")
             await store.close()
     summarise(phases, results)
     return all(results)
@@ -272,55 +267,59 @@ def check(name: str, ok: bool, detail: str) -> bool:
     return ok
 
 
-async def verify(phase: Phase, store: AsyncMongoClient, posts: list[dict], dead: Counter, *, shared_store: bool) -> bool:
+@dataclass
+class Stores:
+    """The run's databases of each service."""
+
+    client: AsyncMongoClient
+    fleet: Fleet
+
+    def __getitem__(self, service: str):
+        return self.client[self.fleet.database(service)]
+
+
+async def verify(phase: Phase, store: Stores, posts: list[dict], dead: Counter) -> bool:
     """Every check of one phase, printed; True when all pass."""
     n = len(phase.users)
     print(f"\n{phase.label} (tenant {phase.tenant}, {n} people, {2 * n} events, kills: {', '.join(phase.kills) or 'none'})")
     results = [
         *await check_onboarding(phase, store),
-        *await check_dms(phase, store, posts, shared_store=shared_store),
+        *check_dms(phase, posts),
         *await check_grants(phase, store),
         check("nothing dead-lettered", dead[phase.tenant] == 0, f"{dead[phase.tenant]} records of the tenant in DLQs"),
     ]
     return all(results)
 
 
-async def check_onboarding(phase: Phase, store: AsyncMongoClient) -> list[bool]:
-    status = {d["user_id"]: d.get("status") async for d in store["oco_onboarding"]["residents"].find({"tenant": phase.tenant})}
+async def check_onboarding(phase: Phase, store: Stores) -> list[bool]:
+    status = {d["user_id"]: d.get("status") async for d in store["onboarding"]["residents"].find({"tenant": phase.tenant})}
     n = len(phase.users)
     registered = sum(1 for u in phase.users if u in status)
     onboarded = sum(1 for u in phase.users if status.get(u) == "onboarded")
+    odd = ", ".join([f"{u}: {status.get(u)}" for u in phase.users if status.get(u) != "onboarded"][:5])
     return [check("every person registered (onboarding store)", registered == n, f"{registered}/{n}"),
-            check("every person onboarded (onboarding store)", onboarded == n, f"{onboarded}/{n}")]
+            check("every person onboarded (onboarding store)", onboarded == n,
+                  f"{onboarded}/{n}" + (f" (status of the others: {odd})" if odd else ""))]
 
 
-async def check_dms(phase: Phase, store: AsyncMongoClient, posts: list[dict], *, shared_store: bool) -> list[bool]:
+def check_dms(phase: Phase, posts: list[dict]) -> list[bool]:
     keys = Counter(delivery_key(c) for c in posts)
     welcome_key = {u: f"{phase.joined[u]}/welcome_dm" for u in phase.users}
     welcomes = Counter({u: keys[welcome_key[u]] for u in phase.users})
     person_of = {k: u for u, k in welcome_key.items()}
     channel_of = {c["args"].get("channel"): person_of[k] for c in posts if (k := delivery_key(c)) in person_of}
     per_person = Counter(channel_of[c["args"]["channel"]] for c in posts if c["args"].get("channel") in channel_of)
-    missing = [u for u in phase.users if welcomes[u] == 0]
-    elsewhere = await _delivered_elsewhere(store, [welcome_key[u] for u in missing]) if shared_store else []
-    lost = len(missing) - len(elsewhere)
+    lost = sum(1 for u in phase.users if welcomes[u] == 0)
     twice = sum(1 for u in phase.users if welcomes[u] > 1)
     not_two = sum(1 for u in phase.users if u in channel_of.values() and per_person[u] != 2)
-    welcome_detail = (f"{sum(1 for u in phase.users if welcomes[u] == 1)} once, {twice} more than once, {lost} missing"
-                      + (f", {len(elsewhere)} delivered elsewhere (another session's notifier claimed them)" if elsewhere else ""))
+    welcome_detail = f"{sum(1 for u in phase.users if welcomes[u] == 1)} once, {twice} more than once, {lost} missing"
     return [check("exactly one welcome chat.postMessage per person (stand-in)", twice == 0 and lost == 0, welcome_detail),
             check("exactly two DM posts per welcomed person (welcome + resident welcome)", not_two == 0,
                   f"{not_two} people with another number of posts in their DM")]
 
 
-async def _delivered_elsewhere(store: AsyncMongoClient, keys: list[str]) -> list[str]:
-    """Keys the shared store records as delivered though our stand-in never saw them."""
-    found = store["oco_notifier"]["deliveries"].find({"_id": {"$in": keys}, "state": "delivered"}) if keys else None
-    return [d["_id"] async for d in found] if found is not None else []
-
-
-async def check_grants(phase: Phase, store: AsyncMongoClient) -> list[bool]:
-    roles = store["oco_roles"]
+async def check_grants(phase: Phase, store: Stores) -> list[bool]:
+    roles = store["roles"]
     active = [d async for d in roles["active_grants"].find({"tenant": phase.tenant})]
     recorded = Counter([d["user_id"] async for d in roles["grants"].find({"tenant": phase.tenant})])
     held = Counter(d["user_id"] for d in active)
@@ -392,8 +391,9 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=200, help="events published per second (default 200)")
     parser.add_argument("--stall", type=float, default=180, help="give up after this long without progress (default 180)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the kill timing")
-    parser.add_argument("--shared-store", action="store_true", help="use OCO_MONGO_URL, not a FerretDB of this run alone")
-    parser.add_argument("--keep", action="store_true", help="with --shared-store: keep this run's documents")
+    parser.add_argument("--private-store", action="store_true",
+                        help="a FerretDB process of this run alone instead of the one at OCO_MONGO_URL")
+    parser.add_argument("--keep", action="store_true", help="keep this run's databases (bench_chaos_<run>_oco_*)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run: 1,000 events, 3 kills about every 10 s")
     args = parser.parse_args()
     if args.quick:

@@ -223,11 +223,17 @@ async def partitions(consumer, topic: str) -> list:
 
 
 class Fleet:
-    """The Slack stand-in and some services, each a process on a free port of 127.0.0.1, sharing
-    one fresh consumer-group prefix; `async with Fleet([...]) as fleet:` stops them all."""
+    """The Slack stand-in and some services, each a process on a free port of 127.0.0.1, with
+    consumer groups and databases of this run alone; `async with Fleet([...]) as fleet:`
+    stops them all and drops the run's databases (unless `keep`).
+
+    Own databases (`OCO_DATABASE_PREFIX`) because every session's services read every tenant's
+    events on the shared broker: on shared databases two sessions' notifiers would race for
+    the same delivery claims and post each other's DMs. `private_store` goes further: a
+    FerretDB process of this run alone (the project's binary, an empty folder)."""
 
     def __init__(self, services: list[str], *, tag: str, standin: bool = True, private_store: bool = False,
-                 extra_env: dict[str, str] | None = None) -> None:
+                 keep: bool = False, extra_env: dict[str, str] | None = None) -> None:
         import secrets
         import tempfile
         import uuid
@@ -235,7 +241,10 @@ class Fleet:
         self.services = list(services)
         self.private_store = private_store
         self.groups: list[tuple[str, str]] = []
-        self.prefix = f"bench-{tag}-{uuid.uuid4().hex[:8]}"
+        run_id = uuid.uuid4().hex[:8]
+        self.prefix = f"bench-{tag}-{run_id}"
+        self.database_prefix = f"bench_{tag}_{run_id}_"
+        self.keep = keep
         self.signing_secret = secrets.token_hex(16)
         self.ports = {name: free_port() for name in [*services, *(["slack"] if standin else [])]}
         self.logs = Path(tempfile.mkdtemp(prefix=f"oco-bench-{tag}-"))
@@ -256,6 +265,7 @@ class Fleet:
         """What every child gets: the servers, Slack (the stand-in), ports, its own consumer groups."""
         env = {**os.environ, "OCO_KAFKA_BOOTSTRAP": kafka_bootstrap(), "OCO_MONGO_URL": self.mongo_url,
                "OCO_CONSUMER_GROUP_PREFIX": self.prefix, "OCO_CONSUMER_OFFSET_RESET": "latest",
+               "OCO_DATABASE_PREFIX": self.database_prefix,
                "SLACK_SIGNING_SECRET": self.signing_secret, "PYTHONUNBUFFERED": "1"}
         if "slack" in self.ports:
             env.update(SLACK_BOT_TOKEN=STANDIN_TOKEN, SLACK_API_URL=f"{self.standin_url}/api/",
@@ -304,13 +314,33 @@ class Fleet:
         self.procs[name].start()
         await self.wait_ready(name)
 
+    def database(self, service: str) -> str:
+        """The name of `service`'s database in this run."""
+        return f"{self.database_prefix}oco_{service}"
+
     def stop(self) -> None:
         import shutil
 
         for proc in reversed(list(self.procs.values())):
-            proc.stop()
+            if proc.name != "store":
+                proc.stop()
         if self.private_store:
-            shutil.rmtree(self.logs / "store", ignore_errors=True)
+            self.procs["store"].stop()
+            if not self.keep:
+                shutil.rmtree(self.logs / "store", ignore_errors=True)
+
+    async def drop_databases(self) -> list[str]:
+        """Drop this run's databases from the store; their names."""
+        from pymongo import AsyncMongoClient
+
+        client = AsyncMongoClient(self.mongo_url, serverSelectionTimeoutMS=5000)
+        try:
+            ours = [n for n in await client.list_database_names() if n.startswith(self.database_prefix)]
+            for name in ours:
+                await client.drop_database(name)
+            return ours
+        finally:
+            await client.close()
 
     async def __aenter__(self) -> Fleet:
         try:
@@ -320,12 +350,19 @@ class Fleet:
             raise
 
     async def __aexit__(self, *exc) -> None:
-        self.stop()
+        try:
+            self.stop()
+            if not (self.keep or self.private_store):
+                dropped = await self.drop_databases()
+                print(f"dropped this run's databases: {', '.join(dropped) or 'none'}")
+        except Exception as error:  # a failed clean-up must not hide the run's own error
+            print(f"clean-up failed: {type(error).__name__}: {error}")
 
     def describe(self) -> str:
         store = f"a private FerretDB at {self.mongo_url}" if self.private_store else self.mongo_url
         return ("processes: " + ", ".join(f"{n} pid {p.pid} :{self.ports[n]}" for n, p in self.procs.items())
-                + f"; store {store}; consumer groups {self.prefix}-*; logs in {self.logs}")
+                + f"; store {store}, databases {self.database_prefix}oco_*; consumer groups {self.prefix}-*; "
+                f"logs in {self.logs}")
 
 
 async def standin_calls(base_url: str, method: str) -> list[dict]:
@@ -363,25 +400,6 @@ async def throwaway_topics(partitions: dict[str, int]):
             await admin.delete_topics(list(partitions))
     finally:
         await admin.close()
-
-
-async def forget_run(services: list[str], *, tenants: list[str], prefix: str, url: str | None = None) -> int:
-    """Delete what a benchmark left in the services' databases: documents of its throwaway
-    tenants and its consumer groups' handled-event ids. The local store scans whole
-    collections on lookups, so leftovers would slow every later run and test."""
-    from pymongo import AsyncMongoClient
-
-    client = AsyncMongoClient(url or mongo_url(), serverSelectionTimeoutMS=5000)
-    removed = 0
-    try:
-        for service in services:
-            db = client[f"oco_{service}"]
-            for name in await db.list_collection_names():
-                ours = {"_id": {"$regex": f"^{prefix}-"}} if name == "handled_events" else {"tenant": {"$in": tenants}}
-                removed += (await db[name].delete_many(ours)).deleted_count
-    finally:
-        await client.close()
-    return removed
 
 
 @contextlib.asynccontextmanager

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from bench.common import (Fleet, delivery_key, forget_run, kafka_bootstrap, open_loop, percentile, run, standin_calls,
+from bench.common import (Fleet, delivery_key, kafka_bootstrap, open_loop, percentile, run, standin_calls,
                           throwaway_topics)
 from tests import slack_signing
 
@@ -150,19 +150,14 @@ async def main(rate: float, seconds: float, keep: bool, private_store: bool) -> 
     count = max(1, int(rate * seconds))
     warm = Joins(team_id=f"TJW{uuid.uuid4().hex[:7].upper()}")
     joins = Joins(team_id=f"TJ{uuid.uuid4().hex[:8].upper()}")
-    async with Fleet(SERVICES, tag="join", private_store=private_store) as fleet:
+    async with Fleet(SERVICES, tag="join", private_store=private_store, keep=keep) as fleet:
         print(fleet.describe())
-        try:
-            await run_joins(fleet, warm, rate=5, count=10)
-            await wait_for_welcomes(fleet, warm, stall=60)
-            baseline = await bus_round_trip(rate=rate, count=count)
-            await run_joins(fleet, joins, rate=rate, count=count)
-            posts = await wait_for_welcomes(fleet, joins, stall=30)
-            summarise(joins, posts, baseline, rate=rate, seconds=seconds, count=count)
-        finally:
-            if not (keep or private_store):
-                removed = await forget_run(SERVICES, tenants=[warm.team_id, joins.team_id], prefix=fleet.prefix)
-                print(f"cleaned up: {removed} documents of this run")
+        await run_joins(fleet, warm, rate=5, count=10)
+        await wait_for_welcomes(fleet, warm, stall=60)
+        baseline = await bus_round_trip(rate=rate, count=count)
+        await run_joins(fleet, joins, rate=rate, count=count)
+        posts = await wait_for_welcomes(fleet, joins, stall=30)
+        summarise(joins, posts, baseline, rate=rate, seconds=seconds, count=count)
 
 
 def summarise(joins: Joins, posts: list[dict], baseline: list[float], *, rate: float, seconds: float, count: int) -> None:
@@ -190,8 +185,8 @@ if __name__ == "__main__":
     parser.add_argument("--rate", type=float, default=50, help="joins per second (default 50)")
     parser.add_argument("--seconds", type=float, default=30, help="seconds of joins (default 30)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run: 5 s at the rate")
-    parser.add_argument("--keep", action="store_true", help="keep this run's documents in the services' databases")
+    parser.add_argument("--keep", action="store_true", help="keep this run's databases (bench_join_<run>_oco_*)")
     parser.add_argument("--private-store", action="store_true",
-                        help="a FerretDB of this run alone (the project's binary, an empty folder) instead of OCO_MONGO_URL")
+                        help="a FerretDB process of this run alone instead of the one at OCO_MONGO_URL")
     args = parser.parse_args()
     run(main(args.rate, 5 if args.quick else args.seconds, args.keep, args.private_store))

@@ -26,7 +26,7 @@ import sys
 import time
 import uuid
 
-from bench.common import Fleet, event_producer, forget_run, rss_mb, run, send_event
+from bench.common import Fleet, event_producer, rss_mb, run, send_event
 from bench.gateway_ack import drive
 from shared import topics
 from shared.envelope import new_event
@@ -95,20 +95,15 @@ async def main(rate: float, seconds: float, settle: float, keep: bool, private_s
     baseline = idle_python(LIBRARIES)
     bare = idle_python([])
     team_id = f"TM{uuid.uuid4().hex[:8].upper()}"
-    async with Fleet(SERVICES, tag="mem", private_store=private_store) as fleet:
+    async with Fleet(SERVICES, tag="mem", private_store=private_store, keep=keep) as fleet:
         print(fleet.describe())
-        try:
-            idle = {name: rss_mb(fleet.procs[name].pid) for name in SERVICES}
-            peaks: dict[str, float] = {}
-            await load(fleet, team_id, rate=rate, seconds=seconds, peaks=peaks)
-            await asyncio.sleep(settle)
-            steady = {name: rss_mb(fleet.procs[name].pid) for name in SERVICES}
-            hwm = {name: rss_mb(fleet.procs[name].pid, "VmHWM") for name in SERVICES}
-            report(idle, peaks, steady, hwm, baseline=baseline, bare=bare, rate=rate, seconds=seconds, settle=settle)
-        finally:
-            if not (keep or private_store):
-                removed = await forget_run(SERVICES, tenants=[team_id], prefix=fleet.prefix)
-                print(f"cleaned up: {removed} documents of this run")
+        idle = {name: rss_mb(fleet.procs[name].pid) for name in SERVICES}
+        peaks: dict[str, float] = {}
+        await load(fleet, team_id, rate=rate, seconds=seconds, peaks=peaks)
+        await asyncio.sleep(settle)
+        steady = {name: rss_mb(fleet.procs[name].pid) for name in SERVICES}
+        hwm = {name: rss_mb(fleet.procs[name].pid, "VmHWM") for name in SERVICES}
+        report(idle, peaks, steady, hwm, baseline=baseline, bare=bare, rate=rate, seconds=seconds, settle=settle)
 
 
 def report(idle, peaks, steady, hwm, *, baseline: float, bare: float, rate: float, seconds: float, settle: float) -> None:
@@ -130,8 +125,8 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=20, help="seconds of load (default 20)")
     parser.add_argument("--settle", type=float, default=10, help="seconds between the load and the reading (default 10)")
     parser.add_argument("--quick", action="store_true", help="a short smoke run: 5 s of load, 3 s settling")
-    parser.add_argument("--keep", action="store_true", help="keep this run's documents in the services' databases")
+    parser.add_argument("--keep", action="store_true", help="keep this run's databases (bench_mem_<run>_oco_*)")
     parser.add_argument("--private-store", action="store_true",
-                        help="a FerretDB of this run alone (the project's binary, an empty folder) instead of OCO_MONGO_URL")
+                        help="a FerretDB process of this run alone instead of the one at OCO_MONGO_URL")
     args = parser.parse_args()
     run(main(args.rate, 5 if args.quick else args.seconds, 3 if args.quick else args.settle, args.keep, args.private_store))
