@@ -120,7 +120,10 @@ class Consumer:
         retries: int = 4,
         backoff_seconds: float = 0.2,
         offset_reset: str = "earliest",
+        workers: int = 1,
     ) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
         self.topic = topic
         self.group = group
         self.handler = handler
@@ -130,9 +133,17 @@ class Consumer:
         self.retries = retries
         self.backoff_seconds = backoff_seconds
         self.offset_reset = offset_reset
+        self.workers = workers
 
     def attach(self, broker: KafkaBroker) -> None:
-        """Register the subscriber; offsets are committed after `on_message` returns."""
+        """Register the subscriber; offsets are committed after `on_message` returns.
+
+        With `workers` > 1 the group has that many Kafka consumers in this process, each
+        handling its own partitions one message at a time (FastStream's concurrency
+        between partitions): one entity's events, keyed to one partition, stay in order and
+        each consumer commits only what it handled, while a slow call (Slack) holds up
+        only its own partitions."""
+        concurrency = {"max_workers": self.workers} if self.workers > 1 else {}
 
         @broker.subscriber(
             self.topic.name,
@@ -141,6 +152,7 @@ class Consumer:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=raw_body,
             title=f"{self.group}:{self.topic.name}",
+            **concurrency,
         )
         async def on_message(message: KafkaMessage) -> None:
             await self.on_message(message)

@@ -65,16 +65,20 @@ class ServiceRuntime:
 
     def consume(
         self, topic: Topic, handler: Handler, *, group: str | None = None, batch: Batching | None = None,
-        ledger: bool = True,
+        ledger: bool = True, workers: int = 1,
     ) -> Consumer:
         """Subscribe `handler` to `topic` in this service's consumer group.
 
         `batch` opts into taking records in batches (one commit and one ledger read and write
         per batch, events still handled one by one in order); `ledger=False` skips the handled
         ledger, for a handler that collapses redeliveries by itself (see `shared.batching`).
+        `workers` > 1 handles that many groups of partitions at once (see `Consumer.attach`),
+        for handlers that mostly wait on another system, as the notifier waits on Slack.
         """
         if batch is None:
-            return self._add(Consumer, topic, group=group, ledger=ledger, handler=handler)
+            return self._add(Consumer, topic, group=group, ledger=ledger, handler=handler, workers=workers)
+        if workers != 1:
+            raise ValueError("a batch consumer takes its partitions in one consumer; workers must be 1")
         return self._add(BatchConsumer, topic, group=group, ledger=ledger, handler=handler, batching=batch)
 
     def consume_batches(

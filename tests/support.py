@@ -108,20 +108,26 @@ async def wait_until(check, *, timeout: float = 20.0, interval: float = 0.1):
         await asyncio.sleep(interval)
 
 
+def kafka_consumers(subscriber) -> list:
+    """The aiokafka consumers behind a FastStream subscriber: one, or one per worker of a
+    subscriber with `workers` > 1 (FastStream keeps those in `consumer_subgroup`)."""
+    return list(getattr(subscriber, "consumer_subgroup", None) or [getattr(subscriber, "consumer", None)])
+
+
 async def wait_for_assignment(runtime, timeout: float = 30.0) -> None:
     """Block until every consumer of a started runtime has partitions assigned."""
 
     async def assigned() -> bool:
         for sub in runtime.broker.subscribers:
-            consumer = getattr(sub, "consumer", None)
-            if consumer is None or not consumer.assignment():
-                return False
+            for consumer in kafka_consumers(sub):
+                if consumer is None or not consumer.assignment():
+                    return False
         return True
 
     await wait_until(assigned, timeout=timeout, interval=0.2)
     # Tests start new groups at "latest"; pin that starting point now, so a partition that
     # gets no message before a restart does not jump past what was published meanwhile.
     for sub in runtime.broker.subscribers:
-        consumer = sub.consumer
-        positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
-        await consumer.commit(positions)
+        for consumer in kafka_consumers(sub):
+            positions = {tp: await consumer.position(tp) for tp in consumer.assignment()}
+            await consumer.commit(positions)

@@ -21,4 +21,7 @@ class NotifierSettings(ServiceSettings):
     # 429s are retried by slack_sdk after `Retry-After` (capped), this many times per call.
     slack_rate_limit_retries: int = 5
     slack_max_retry_after_seconds: float = 60.0
+    # Kafka consumers (each with its own share of the 6 partitions) for resident.joined and
+    # resident.onboarded: welcomes to different people go out in parallel, one person's in order.
+    resident_workers: int = Field(3, ge=1, le=6, validation_alias=AliasChoices("OCO_NOTIFIER_RESIDENT_WORKERS", "resident_workers"))
     departments: str = Field("", description="OCO_DEPARTMENTS: inline JSON or a file; empty = the default catalogue.")

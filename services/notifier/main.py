@@ -32,7 +32,8 @@ def build(settings: NotifierSettings | None = None, *, handler_modules: list[Mod
                              policy=policy, gate=gate)
     slack = SlackDelivery(client, MongoDeliveryStore(runtime.db), policy=policy, gate=gate)
     deps = NotifierDeps(slack=slack, residents=MongoResidentCache(runtime.db),
-                        departments=load_departments(settings.departments), publisher=runtime.publisher)
+                        departments=load_departments(settings.departments), publisher=runtime.publisher,
+                        resident_workers=settings.resident_workers)
     runtime.on_start.append(lambda: ensure_indexes(runtime.db, INDEXES))
     runtime.on_start.append(slack.start)
     runtime.on_stop.append(slack.close)

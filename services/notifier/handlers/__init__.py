@@ -36,6 +36,8 @@ class NotifierDeps:
     residents: ResidentCache
     departments: list[Department]
     publisher: Publisher
+    # Kafka consumers per topic for the news every resident gets (welcomes, invites).
+    resident_workers: int = 1
 
 
 def delivered(cause: TypedEvent, done: Delivered) -> CloudEvent:
@@ -66,9 +68,11 @@ def reporting_refusals(handler: Callable[[TypedEvent], Awaitable[list[CloudEvent
     return run
 
 
-def consume(runtime: ServiceRuntime, deps: NotifierDeps, topic: topics.Topic, handler, **kwargs: Any) -> None:
-    """Subscribe `handler` (with `kwargs` bound) to `topic`, reporting refusals."""
-    runtime.consume(topic, reporting_refusals(partial(handler, **kwargs), deps.publisher))
+def consume(runtime: ServiceRuntime, deps: NotifierDeps, topic: topics.Topic, handler, *, workers: int = 1,
+            **kwargs: Any) -> None:
+    """Subscribe `handler` (with `kwargs` bound) to `topic`, reporting refusals; `workers`
+    partitions at a time (see `ServiceRuntime.consume`)."""
+    runtime.consume(topic, reporting_refusals(partial(handler, **kwargs), deps.publisher), workers=workers)
 
 
 async def open_dm(slack: SlackDelivery, cause: TypedEvent, user_id: str) -> str:

@@ -96,8 +96,10 @@ async def when_resident_erased_forget(event: TypedEvent[ResidentErased], *, resi
 
 
 def register(runtime: ServiceRuntime, deps: NotifierDeps) -> None:
-    consume(runtime, deps, topics.RESIDENT_JOINED, when_resident_joined_send_welcome,
+    # Every newcomer waits on these: several partitions at a time, so one slow Slack call
+    # (or a 429's Retry-After) does not hold up every other welcome.
+    consume(runtime, deps, topics.RESIDENT_JOINED, when_resident_joined_send_welcome, workers=deps.resident_workers,
             slack=deps.slack, residents=deps.residents)
     consume(runtime, deps, topics.RESIDENT_ONBOARDED, when_resident_onboarded_welcome_and_invite,
-            slack=deps.slack, residents=deps.residents, departments=deps.departments)
+            workers=deps.resident_workers, slack=deps.slack, residents=deps.residents, departments=deps.departments)
     consume(runtime, deps, topics.RESIDENT_ERASED, when_resident_erased_forget, residents=deps.residents)
