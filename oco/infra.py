@@ -274,15 +274,23 @@ def _apply_patches(vendor: Path, patches: list[tuple[str, str, str]]) -> None:
 
 
 def start_ferretdb(timeout: float = 60) -> str:
+    binary = _ferretdb_binary()
+    build = (FERRETDB.dir / "bin.sha256").read_text()
+    running_build = FERRETDB.instance_dir / "running.sha256"
+    restarted = ""
     if FERRETDB.running():
-        return f"ferretdb already running at 127.0.0.1:{MONGO_PORT} (pid {FERRETDB.pid()})"
+        if running_build.exists() and running_build.read_text() == build:
+            return f"ferretdb already running at 127.0.0.1:{MONGO_PORT} (pid {FERRETDB.pid()})"
+        # Started from an older build (one without the _id index fix, say): the data stays.
+        restarted = f"; {stop(FERRETDB)} as it ran an older build"
     if port_open(MONGO_PORT):
         raise InfraError(f"port {MONGO_PORT} is taken by a process oco did not start; set OCO_LOCAL_MONGO_PORT")
-    binary = _ferretdb_binary()
     data = FERRETDB.instance_dir / "data"
     _spawn(FERRETDB, [str(binary), f"-listen=127.0.0.1:{MONGO_PORT}", f"-data={data}"], cwd=FERRETDB.instance_dir)
+    running_build.write_text(build)
     _wait_for_port(FERRETDB, timeout)
-    return f"ferretdb started at mongodb://127.0.0.1:{MONGO_PORT}/ (pid {FERRETDB.pid()}, log {FERRETDB.log_file})"
+    return (f"ferretdb started at mongodb://127.0.0.1:{MONGO_PORT}/ (pid {FERRETDB.pid()}, log {FERRETDB.log_file})"
+            f"{restarted}")
 
 
 # --- all -----------------------------------------------------------------------------------
