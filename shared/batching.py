@@ -1,7 +1,8 @@
 """Opt-in batch consumption, for consumers that must keep up with a city's history.
 
 The one-at-a-time `Consumer` pays a commit and (with the ledger) two store round trips per
-message; on the local store every lookup scans its collection. A `BatchConsumer` keeps the
+message; on the local store every lookup but one by a single `_id` scans its collection
+(`$in` included). A `BatchConsumer` keeps the
 same rules but pays them per batch:
 
 - records are fetched up to `Batching.max_records` at a time and the offsets are committed

@@ -225,7 +225,8 @@ class RoleGranted(EventData):
     grant_id: str | None = Field(None, description="The grant's id in the roles service.")
     application_id: str | None = Field(None, description="Set when the grant approved an application.")
     role_member_ids: list[SlackUserId] | None = Field(
-        None, description="Everyone holding the role in the tenant after this change (for user-group sync)."
+        None, description="Everyone holding the office role in the tenant after this change (for user-group sync); "
+        "absent for category roles, which every resident holds."
     )
     members_as_of: datetime | None = Field(None, description="When `role_member_ids` was read.")
     channel_id: SlackChannelId | None = Field(None, description="Where the actor asked (for an ephemeral answer).")

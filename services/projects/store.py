@@ -136,7 +136,8 @@ class MongoProjectsStore:
     async def proposals_at_posts(self, keys: Collection[str]) -> dict[str, str]:
         """The proposals posted at `keys` (see `post_key`): remembered ones, the rest in one query.
 
-        On the local store every lookup scans the collection, so a batch of 👍 asks once.
+        On the local store every lookup but one by a single `_id` scans the collection, so a
+        batch of 👍 asks once.
         """
         found = {key: self._known_posts[key] for key in keys if key in self._known_posts}
         unknown = list({key for key in keys if key not in found})

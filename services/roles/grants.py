@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from shared import topics
 from shared.envelope import CloudEvent, TypedEvent, derive_id, new_event
 from shared.events import RoleDenied, RoleGranted, RoleRevoked
-from services.roles.models import Actor, Grant, RevocationClaim, RevokeCause
+from services.roles.models import OFFICE_ROLES, Actor, Grant, RevocationClaim, RevokeCause
 from services.roles.policy import Refused
 from services.roles.store import RoleStore
 
@@ -108,8 +108,8 @@ async def granted_event(
         term_ends_at=granted.term_ends_at,
         grant_id=granted.grant_id,
         application_id=granted.application_id,
-        role_member_ids=await store.holders(granted.tenant, granted.role),
-        members_as_of=datetime.now(UTC),
+        role_member_ids=await members_of(store, granted.tenant, granted.role),
+        members_as_of=datetime.now(UTC) if granted.role in OFFICE_ROLES else None,
         channel_id=channel_id,
         response_url=response_url,
     )
@@ -134,7 +134,7 @@ async def revoked_event(
         grant_id=revoked.grant_id,
         department=revoked.department,
         role_member_ids=await _members_after(store, revoked),
-        members_as_of=datetime.now(UTC),
+        members_as_of=datetime.now(UTC) if revoked.role in OFFICE_ROLES else None,
         notify_user_ids=notify or [],
         channel_id=channel_id,
         response_url=response_url,
@@ -142,8 +142,21 @@ async def revoked_event(
     return _event(topics.ROLE_REVOKED, derive_id(claim.cause_id, f"revoked/{revoked.grant_id}"), revoked, data)
 
 
-async def _members_after(store: RoleStore, revoked: Grant) -> list[str]:
-    """Holders of the role once `revoked` is gone (its slot may not be freed yet)."""
+async def members_of(store: RoleStore, tenant: str, role: str) -> list[str] | None:
+    """Everyone holding an office role, for its Slack user group (`OCO_ROLE_USERGROUPS`).
+
+    None for a category role: every resident holds one, so its list grows with the city —
+    read on every grant it made the grants of a city quadratic, and the event would pass
+    Kafka's record size at some 80,000 residents of one category."""
+    if role not in OFFICE_ROLES:
+        return None
+    return await store.holders(tenant, role)
+
+
+async def _members_after(store: RoleStore, revoked: Grant) -> list[str] | None:
+    """Holders of an office role once `revoked` is gone (its slot may not be freed yet)."""
+    if revoked.role not in OFFICE_ROLES:
+        return None
     members = set(await store.holders(revoked.tenant, revoked.role))
     others = [
         g for g in await store.active_grants(revoked.tenant, revoked.user_id)

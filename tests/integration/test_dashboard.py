@@ -134,7 +134,7 @@ async def serving(app: Starlette, port: int):
 def dashboard_settings(**overrides) -> DashboardSettings:
     """Settings for a test: no caching, quick sampling, and a database of its own.
 
-    FerretDB scans a whole collection for every query, so a read model shared by every test
+    FerretDB scans a whole collection for every query not by one `_id`, so a read model shared by every test
     run would grow slower with each one; `own_database` drops it afterwards."""
     return DashboardSettings(handler_backoff_seconds=0.01, dashboard_cache_seconds=0, dashboard_poll_seconds=1,
                              database_prefix=f"t{unique('').lower()}_", **overrides)

@@ -1,9 +1,10 @@
 """Roles news: review posts with Approve / Reject, the applicant's and the appointee's DMs,
 ephemeral answers to whoever asked (or was refused), term ends, and user-group membership.
 
-User groups: `OCO_ROLE_USERGROUPS` maps a role to a Slack user group id. The roles service
-puts the role's full member list (read after the change) into every `role.granted` and
-`role.revoked`; this module sets the group to that list with `usergroups.users.update`,
+User groups: `OCO_ROLE_USERGROUPS` maps an office role to a Slack user group id. The roles
+service puts the role's full member list (read after the change) into every `role.granted`
+and `role.revoked` of an office role (a category role, which every resident holds, carries
+none: the list would grow with the city); this module sets the group to that list with `usergroups.users.update`,
 skipping a list older than the one it last applied (`members_as_of`), so events of one role
 arriving out of order can't roll the group back. Slack cannot empty a group through that
 method: when the last member goes, the group keeps them and a warning is logged.
@@ -25,7 +26,8 @@ from pymongo.errors import DuplicateKeyError
 from shared import topics
 from shared.envelope import CloudEvent, TypedEvent
 from shared.errors import PermanentError
-from shared.events import RoleApplicationOpened, RoleApplicationRejected, RoleDenied, RoleGranted, RoleRevoked
+from shared.events import (OfficeRole, RoleApplicationOpened, RoleApplicationRejected, RoleDenied, RoleGranted,
+                           RoleRevoked)
 from shared.service import ServiceRuntime
 from shared.slack_ids import ActionId
 from services.notifier.blocks import SlackMessage, actions, button, escape, header, section
@@ -44,6 +46,9 @@ class RolesNotifierSettings(BaseSettings):
     review_channel_id: str = ""
     role_usergroups: dict[str, str] = {}
 
+
+# The roles whose grants carry their member list (see the module docstring).
+OFFICE_ROLE_NAMES = frozenset(r.value for r in OfficeRole)
 
 ROLE_NAMES = {
     "ja": {"employee": "職員", "section_chief": "課長", "ambassador": "アンバサダー", "admin": "管理者"},
@@ -315,6 +320,9 @@ async def when_application_rejected_tell_applicant(
 
 def register(runtime: ServiceRuntime, deps: NotifierDeps) -> None:
     settings = RolesNotifierSettings()
+    if unsynced := sorted(set(settings.role_usergroups) - OFFICE_ROLE_NAMES):
+        log.warning("OCO_ROLE_USERGROUPS names %s: only office roles (%s) are kept in step with a user group",
+                    ", ".join(unsynced), ", ".join(sorted(OFFICE_ROLE_NAMES)))
     clock = MongoMembershipClock(runtime.db)
     common = {"slack": deps.slack, "residents": deps.residents}
     consume(runtime, deps, topics.ROLE_APPLICATION_OPENED, when_application_opened_post_for_review,
