@@ -7,7 +7,7 @@ from shared.events import ResidentErased, ResidentOnboarded, RoleAppointmentRequ
 from services.roles import grants
 from services.roles.config import RolesSettings
 from services.roles.handlers.applications import withdraw_and_erase
-from services.roles.models import CATEGORY_ROLES, Grant, RevokeCause, parse_role
+from services.roles.models import CATEGORY_ROLES, Grant, RevokeCause, parse_role, slot_key
 from services.roles.policy import Refused, check_appointment, check_revocation, term_end
 from services.roles.store import RoleStore
 
@@ -19,8 +19,9 @@ async def when_resident_onboarded_grant_category(
     data = event.data
     category = data.category.value
     out = [await grants.revoked_event(store, *done) for done in await grants.finish_earlier_revocations(store, event.id)]
-    for held in await store.active_grants(event.tenant, data.user_id):
-        if held.role in CATEGORY_ROLES and held.role != category:
+    categories = [slot_key(event.tenant, data.user_id, role, None) for role in sorted(CATEGORY_ROLES)]
+    for held in await store.active_in_slots(categories):
+        if held.role != category:
             done = await grants.revoke(
                 store, held, cause_id=event.id, claimant=event.id, revoked_by=None,
                 reason=f"category changed to {category}", cause=RevokeCause.REPLACED,
