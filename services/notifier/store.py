@@ -32,9 +32,9 @@ class DeliveryStore(Protocol):
 class ResidentCache(Protocol):
     async def get(self, tenant: str, user_id: str) -> KnownResident | None: ...
     async def remember_locale(self, tenant: str, user_id: str, locale: str) -> None: ...
-    async def remember_interests(self, tenant: str, user_id: str, interests: list[str]) -> None: ...
+    async def remember(self, tenant: str, user_id: str, *, locale: str | None = None, language: str | None = None,
+                       interests: list[str] | None = None, dm_channel: str | None = None) -> None: ...
     async def forget(self, tenant: str, user_id: str) -> None: ...
-    async def remember_language(self, tenant: str, user_id: str, language: str) -> None: ...
     async def remember_dm_channel(self, tenant: str, user_id: str, channel: str) -> None: ...
     async def with_interests(self, tenant: str, interests: list[str]) -> list[KnownResident]: ...
 
@@ -82,14 +82,16 @@ class MongoResidentCache:
     async def remember_locale(self, tenant: str, user_id: str, locale: str) -> None:
         await self._set(tenant, user_id, {"locale": locale})
 
-    async def remember_interests(self, tenant: str, user_id: str, interests: list[str]) -> None:
-        await self._set(tenant, user_id, {"interests": list(interests)})
+    async def remember(self, tenant: str, user_id: str, *, locale: str | None = None, language: str | None = None,
+                       interests: list[str] | None = None, dm_channel: str | None = None) -> None:
+        """What a resident event taught us, in one write (each one costs a round trip and a
+        read-then-write on the local store); fields left None are kept as they are."""
+        fields = {"locale": locale, "language": language, "dm_channel": dm_channel,
+                  "interests": list(interests) if interests is not None else None}
+        await self._set(tenant, user_id, {k: v for k, v in fields.items() if v is not None})
 
     async def forget(self, tenant: str, user_id: str) -> None:
         await self.residents.delete_one({"_id": resident_key(tenant, user_id)})
-
-    async def remember_language(self, tenant: str, user_id: str, language: str) -> None:
-        await self._set(tenant, user_id, {"language": language})
 
     async def remember_dm_channel(self, tenant: str, user_id: str, channel: str) -> None:
         """Only for a resident still known: an erased one must not come back as a channel id."""
@@ -146,14 +148,16 @@ class InMemoryResidentCache:
     async def remember_locale(self, tenant: str, user_id: str, locale: str) -> None:
         self._entry(tenant, user_id).locale = locale
 
-    async def remember_interests(self, tenant: str, user_id: str, interests: list[str]) -> None:
-        self._entry(tenant, user_id).interests = list(interests)
+    async def remember(self, tenant: str, user_id: str, *, locale: str | None = None, language: str | None = None,
+                       interests: list[str] | None = None, dm_channel: str | None = None) -> None:
+        entry = self._entry(tenant, user_id)
+        entry.locale = entry.locale if locale is None else locale
+        entry.language = entry.language if language is None else language
+        entry.interests = entry.interests if interests is None else list(interests)
+        entry.dm_channel = entry.dm_channel if dm_channel is None else dm_channel
 
     async def forget(self, tenant: str, user_id: str) -> None:
         self.residents.pop(resident_key(tenant, user_id), None)
-
-    async def remember_language(self, tenant: str, user_id: str, language: str) -> None:
-        self._entry(tenant, user_id).language = language
 
     async def remember_dm_channel(self, tenant: str, user_id: str, channel: str) -> None:
         found = self.residents.get(resident_key(tenant, user_id))

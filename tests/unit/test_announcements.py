@@ -53,10 +53,8 @@ async def resident(cache: InMemoryResidentCache, user: str, interests: list[str]
                    language: str | None = None, tenant: str = TENANT) -> None:
     if locale is not None:
         await cache.remember_locale(tenant, user, locale)
-    if language is not None:
-        await cache.remember_language(tenant, user, language)
-    if interests is not None:
-        await cache.remember_interests(tenant, user, interests)
+    if language is not None or interests is not None:
+        await cache.remember(tenant, user, language=language, interests=interests)
 
 
 @pytest.fixture

@@ -53,6 +53,8 @@ async def test_a_newcomer_gets_a_welcome_dm_with_the_profile_button_in_their_loc
     assert buttons[0]["action_id"] == ActionId.OPEN_PROFILE and "Welcome" in post["args"]["text"]
     assert emitted.type == "notification.delivered" and emitted.data["delivery_key"] == f"{event.id}/welcome_dm"
     assert slack_standin.calls("users.info") == []  # the event's locale was enough
+    known = await deps["residents"].get("T0CITY", "U0HANAKO")
+    assert (known.locale, known.dm_channel) == ("en-US", post["args"]["channel"])  # for later messages and broadcasts
 
 
 async def test_an_imported_join_sends_nothing(deps, slack_standin):

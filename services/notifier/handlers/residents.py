@@ -11,6 +11,7 @@ from shared.service import ServiceRuntime
 from services.notifier import blocks
 from services.notifier.errors import DeliveryRefused
 from services.notifier.handlers import NotifierDeps, consume, delivered, open_dm, preferred_language
+from services.notifier.messages import choose_language
 from services.notifier.slack_client import SlackDelivery
 from services.notifier.store import ResidentCache
 
@@ -22,11 +23,12 @@ async def when_resident_joined_send_welcome(
     data = event.data
     if data.via == "import":  # an imported history must not DM everyone who ever joined
         return []
-    if data.locale:
-        await residents.remember_locale(event.tenant, data.user_id, data.locale)
-    language = await preferred_language(slack, residents, event, data.user_id)
+    # Slack sent the locale with the join (users:read): no need to ask, or to look it up.
+    language = choose_language(locale=data.locale) if data.locale else await preferred_language(
+        slack, residents, event, data.user_id)
     channel = await open_dm(slack, event, data.user_id)
-    await residents.remember_dm_channel(event.tenant, data.user_id, channel)  # broadcasts skip conversations.open
+    # The locale for later messages, the DM channel so broadcasts skip conversations.open.
+    await residents.remember(event.tenant, data.user_id, locale=data.locale or None, dm_channel=channel)
     message = blocks.welcome_dm(language, display_name=data.display_name)
     done = await slack.deliver(key=f"{event.id}/welcome_dm", tenant=event.tenant, cause_event_id=event.id,
                                method="chat.postMessage", channel=channel, **message.as_args())
@@ -63,9 +65,7 @@ async def when_resident_onboarded_welcome_and_invite(
     welcomed = delivered(event, done)
     emitted = [welcomed, *await invite(slack, event, data.user_id, to_invite, emitted=[welcomed])]
     # Remembered last, so a retry after a failed invite computes the same newly added set.
-    await residents.remember_interests(event.tenant, data.user_id, data.interests)
-    await residents.remember_language(event.tenant, data.user_id, language)
-    await residents.remember_dm_channel(event.tenant, data.user_id, channel)
+    await residents.remember(event.tenant, data.user_id, interests=data.interests, language=language, dm_channel=channel)
     return emitted
 
 
