@@ -314,6 +314,15 @@ class Fleet:
         self.procs[name].start()
         await self.wait_ready(name)
 
+    def memory_line(self, target_mb: float = 150.0) -> str:
+        """Each service's resident memory now (VmRSS) and its peak (VmHWM), against the target."""
+        readings = [(name, rss_mb(self.procs[name].pid), rss_mb(self.procs[name].pid, "VmHWM"))
+                    for name in self.services if self.procs.get(name) and self.procs[name].alive]
+        over = [name for name, now, _ in readings if now >= target_mb]
+        figures = ", ".join(f"{name} {now:.1f} MB (peak {peak:.1f})" for name, now, peak in readings)
+        return (f"resident memory at the end of the run: {figures} → each under {target_mb:.0f} MB: "
+                f"{'NOT MET for ' + ', '.join(over) if over else 'MET'}")
+
     def database(self, service: str) -> str:
         """The name of `service`'s database in this run."""
         return f"{self.database_prefix}oco_{service}"

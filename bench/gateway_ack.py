@@ -167,6 +167,7 @@ async def main(rate: float, seconds: float, warmup: float) -> None:
             await drive(url, fleet.signing_secret, seconds=warmup, **common)
             runs[label] = await drive(url, fleet.signing_secret, seconds=seconds, **common)
         report(runs, rate=rate, seconds=seconds, team_id=team_id)
+        print(fleet.memory_line())
 
 
 def report(runs: dict[str, Run], *, rate: float, seconds: float, team_id: str) -> None:

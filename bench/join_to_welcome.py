@@ -158,6 +158,7 @@ async def main(rate: float, seconds: float, keep: bool, private_store: bool) -> 
         await run_joins(fleet, joins, rate=rate, count=count)
         posts = await wait_for_welcomes(fleet, joins, stall=30)
         summarise(joins, posts, baseline, rate=rate, seconds=seconds, count=count)
+        print(fleet.memory_line())
 
 
 def summarise(joins: Joins, posts: list[dict], baseline: list[float], *, rate: float, seconds: float, count: int) -> None:
