@@ -64,10 +64,12 @@ def _pipe(name: str, stream) -> None:
         sys.stdout.flush()
 
 
-def _start(name: str, args: list[str], env: dict[str, str]) -> subprocess.Popen:
+def _start(name: str, args: list[str], env: dict[str, str], *, own_session: bool = False) -> subprocess.Popen:
+    """A child whose output is prefixed with its name. `own_session` keeps it out of the
+    terminal's Ctrl-C, for the stand-in: it must outlive the services finishing their work."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "oco.cli", *args], env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=own_session,
     )
     threading.Thread(target=_pipe, args=(name, proc.stdout), daemon=True).start()
     return proc
@@ -113,10 +115,18 @@ def _wait_for_catch_up(dashboard_port: int, timeout: float = 900) -> None:
 
 
 def _stop_all(procs: dict[str, subprocess.Popen]) -> None:
+    """The services first (each finishes what it is handling), then the Slack stand-in they
+    may still be talking to."""
+    services = {n: p for n, p in procs.items() if n != "slack"}
+    _stop(services)
+    _stop({n: p for n, p in procs.items() if n == "slack"})
+
+
+def _stop(procs: dict[str, subprocess.Popen], timeout: float = 30) -> None:
     for proc in procs.values():
         if proc.poll() is None:
             proc.send_signal(signal.SIGTERM)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + timeout
     for name, proc in procs.items():
         try:
             proc.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -131,12 +141,14 @@ def run(args) -> int:
     except infra.InfraError as exc:
         print(f"oco up: {exc}", file=sys.stderr)
         return 1
+    # Ctrl-C stops everything even when this was started with SIGINT ignored (a background job).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     procs: dict[str, subprocess.Popen] = {}
     if env.get("SLACK_BOT_TOKEN") == STANDIN_TOKEN:
-        procs["slack"] = _start("slack", ["slack-standin"], env)
+        procs["slack"] = _start("slack", ["slack-standin"], env, own_session=True)
     for name in args.only or SERVICES:
         procs[name] = _start(name, ["run", name], env)
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         ready = {name: _wait_healthy(service_port(name, env)) for name in (args.only or SERVICES)}
         print("[oco] ready: " + ", ".join(f"{n}={'yes' if ok else 'NO'}" for n, ok in ready.items()), flush=True)
@@ -147,8 +159,8 @@ def run(args) -> int:
         print(f"[oco] dashboard: http://127.0.0.1:{dashboard}/   (Ctrl-C stops everything)", flush=True)
         while all(p.poll() is None for p in procs.values()):
             time.sleep(0.5)
-        dead = [n for n, p in procs.items() if p.poll() is not None]
-        print(f"[oco] {', '.join(dead)} exited; stopping the rest", flush=True)
+        dead = [f"{n} (exit code {p.returncode})" for n, p in procs.items() if p.poll() is not None]
+        print(f"[oco] {', '.join(dead)} exited on its own; stopping the rest", flush=True)
         return 1
     except KeyboardInterrupt:
         print("\n[oco] stopping…", flush=True)

@@ -1,6 +1,7 @@
 """Small Slack exports built in tmp_path, good and broken, for the importer's tests.
 
-The real export (../shared/data/slack-export-houstondatavis) is read in place, never copied.
+The real export (`slack-export-houstondatavis` in the shared data, see `tests.shared_data`) is read
+in place, never copied.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.shared_data import SHARED_DATA
+
 REPO = Path(__file__).resolve().parents[2]
-HOUSTON = REPO / ".." / "shared" / "data" / "slack-export-houstondatavis"
+HOUSTON = SHARED_DATA / "slack-export-houstondatavis"
 
 TEAM = "TSMALL01"
 PEOPLE = [
@@ -110,4 +113,5 @@ def test_the_builders_write_what_slack_writes(tmp_path):
 
 @pytest.mark.unit
 def test_the_real_export_is_there_to_read():
-    assert (HOUSTON / "users.json").is_file(), f"expected the shared test data at {HOUSTON.resolve()}"
+    assert (HOUSTON / "users.json").is_file(), (
+        f"expected the shared test data at {HOUSTON.resolve()} (../shared/data beside the clone, or set OCO_SHARED_DATA)")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import httpx
 import pytest
@@ -16,10 +15,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from tests.standin_fixture import slack_standin  # noqa: F401  (fixture)
+from tests.shared_data import SHARED_DATA
 
 pytestmark = pytest.mark.unit
 
-EXAMPLES = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "slack-api-specs" / "web-api-examples"
+EXAMPLES = SHARED_DATA / "slack-api-specs" / "web-api-examples"
 
 MODAL = {"type": "modal", "title": {"type": "plain_text", "text": "Profile"},
          "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hello"}}]}
