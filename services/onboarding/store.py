@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import weakref
 from typing import Protocol
 
 from pymongo import IndexModel
@@ -15,7 +17,30 @@ INDEXES = {
 }
 
 
+class ResidentLocks:
+    """One lock per resident in this process, held from a handler's read to its write.
+
+    A resident's join, profile and leave arrive on three topics, each with a consumer of its
+    own, so two handlers may read the same resident and the later write would undo the
+    earlier (a join saved over an onboarding left the resident "joined"; seen under SIGKILL
+    restarts, when every topic's backlog is handled at once). Across instances of the service
+    the same race remains possible (see the module docstring of `services.onboarding.handlers`)."""
+
+    def __init__(self) -> None:
+        # Weak values: a lock exists only while some handler holds or waits for it.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def __call__(self, tenant: str, user_id: str) -> asyncio.Lock:
+        key = resident_key(tenant, user_id)
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        return lock
+
+
 class ResidentStore(Protocol):
+    lock: ResidentLocks
+
     async def get(self, tenant: str, user_id: str) -> Resident | None: ...
     async def save(self, resident: Resident) -> None: ...
 
@@ -23,6 +48,7 @@ class ResidentStore(Protocol):
 class MongoResidentStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self.residents = db["residents"]
+        self.lock = ResidentLocks()
 
     async def get(self, tenant: str, user_id: str) -> Resident | None:
         doc = await self.residents.find_one({"_id": resident_key(tenant, user_id)})
@@ -37,6 +63,7 @@ class MongoResidentStore:
 class InMemoryResidentStore:
     def __init__(self) -> None:
         self.residents: dict[str, Resident] = {}
+        self.lock = ResidentLocks()
 
     async def get(self, tenant: str, user_id: str) -> Resident | None:
         found = self.residents.get(resident_key(tenant, user_id))

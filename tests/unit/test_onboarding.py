@@ -1,5 +1,6 @@
 """Onboarding's handlers on the in-memory store: out-of-order events and erasure."""
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -74,3 +75,38 @@ async def test_a_join_after_leaving_is_a_rejoin():
     out = await handlers.when_resident_joined_register(typed("resident.joined", ResidentJoined(user_id="U1", display_name="back"), T0 + timedelta(30)), store=store)
     assert out[0].data["first_time"] is True
     assert (await store.get("T1", "U1")).status is ResidentStatus.JOINED
+
+
+class SlowStore(InMemoryResidentStore):
+    """Reads that take a while, as the real store's round trips do: handlers running at
+    once interleave between their read and their write unless something stops them."""
+
+    async def get(self, tenant, user_id):
+        found = await super().get(tenant, user_id)
+        await asyncio.sleep(0.01)
+        return found
+
+
+async def test_a_join_and_a_profile_handled_at_once_leave_the_resident_onboarded():
+    store = SlowStore()
+    join = typed("resident.joined", ResidentJoined(user_id="U1", display_name="t"), T0)
+    await asyncio.gather(
+        handlers.when_resident_joined_register(join, store=store),
+        handlers.when_profile_submitted_onboard(typed("resident.profile_submitted", profile(), T0), store=store),
+    )
+    resident = await store.get("T1", "U1")
+    assert resident.status is ResidentStatus.ONBOARDED and resident.category == "citizen"
+    assert resident.joined_at == T0 and resident.display_name == "Taro"
+
+
+async def test_a_leave_handled_at_once_with_a_join_keeps_the_tombstone_and_no_personal_data():
+    store = SlowStore()
+    await handlers.when_resident_joined_register(
+        typed("resident.joined", ResidentJoined(user_id="U1", display_name="Hanako"), T0), store=store)
+    late_join = typed("resident.joined", ResidentJoined(user_id="U1", display_name="Hanako"), T0 + timedelta(seconds=1))
+    leave = typed("resident.left", ResidentLeft(user_id="U1"), T0 + timedelta(1))
+    await asyncio.gather(handlers.when_resident_joined_register(late_join, store=store),
+                         handlers.when_resident_left_erase(leave, store=store))
+    resident = await store.get("T1", "U1")
+    assert resident.status is ResidentStatus.LEFT
+    assert all(getattr(resident, f) in (None, "", []) for f in PERSONAL_FIELDS)
