@@ -8,6 +8,8 @@ import importlib
 import pkgutil
 import sys
 
+from pydantic import ValidationError
+
 import oco.commands
 
 
@@ -30,6 +32,13 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except ValidationError as exc:
+        # Settings come from the environment: say which variable is wrong, not a traceback
+        # (and never its value, which may be a secret).
+        for error in exc.errors():
+            where = ".".join(str(part) for part in error["loc"]) or exc.title
+            print(f"oco {args.command}: invalid setting {where}: {error['msg']}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -27,3 +27,15 @@ def test_settings_do_not_reveal_secrets(monkeypatch):
     settings = ServiceSettings()
     assert "hunter2" not in repr(settings) and "hunter3" not in repr(settings)
     assert settings.mongo_url.get_secret_value().endswith("@h/")
+
+
+def test_an_invalid_setting_is_named_by_the_cli_without_its_value_or_a_traceback(monkeypatch, capsys):
+    from oco.cli import main
+
+    monkeypatch.setenv("OCO_NOTIFIER_RESIDENT_WORKERS", "0")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-secret-value-1234")
+    monkeypatch.setattr("services.notifier.main.serve", lambda *a, **k: pytest.fail("must not start"))
+    assert main(["run", "notifier"]) == 2
+    err = capsys.readouterr().err
+    assert "invalid setting OCO_NOTIFIER_RESIDENT_WORKERS: Input should be greater than or equal to 1" in err
+    assert "Traceback" not in err and "xoxb-secret" not in err
