@@ -236,13 +236,16 @@ FERRETDB_PATCHES = [(
 )]
 
 
+FERRETDB_SOURCES = ("main.go", "go.mod", "go.sum")
+
+
 def _ferretdb_binary() -> Path:
     """Build the embedded FerretDB program once (patched, see above); rebuild when its
     sources or the patches change."""
     src = DEPLOY / "ferretdb"
     binary = FERRETDB.dir / "bin" / "ferretdb-oco"
     stamp = FERRETDB.dir / "bin.sha256"
-    sources = b"".join((src / n).read_bytes() for n in ("main.go", "go.mod", "go.sum"))
+    sources = b"".join((src / n).read_bytes() for n in FERRETDB_SOURCES)
     digest = hashlib.sha256(sources + repr(FERRETDB_PATCHES).encode()).hexdigest()
     if binary.exists() and stamp.exists() and stamp.read_text() == digest:
         return binary
@@ -250,7 +253,7 @@ def _ferretdb_binary() -> Path:
     build = FERRETDB.dir / "build"
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir(parents=True)
-    for name in ("main.go", "go.mod", "go.sum"):
+    for name in FERRETDB_SOURCES:
         shutil.copy2(src / name, build / name)
     env = {**os.environ, "CGO_ENABLED": os.environ.get("CGO_ENABLED", "0")}
     _run([go, "mod", "vendor"], what="fetching FerretDB v1.24.2's modules with go", cwd=build, env=env)

@@ -143,8 +143,6 @@ class Consumer:
         between partitions): one entity's events, keyed to one partition, stay in order and
         each consumer commits only what it handled, while a slow call (Slack) holds up
         only its own partitions."""
-        concurrency = {"max_workers": self.workers} if self.workers > 1 else {}
-
         @broker.subscriber(
             self.topic.name,
             group_id=self.group,
@@ -152,7 +150,7 @@ class Consumer:
             ack_policy=AckPolicy.NACK_ON_ERROR,
             decoder=raw_body,
             title=f"{self.group}:{self.topic.name}",
-            **concurrency,
+            max_workers=self.workers,
         )
         async def on_message(message: KafkaMessage) -> None:
             await self.on_message(message)

@@ -31,6 +31,9 @@ class OfficeRole(StrEnum):
     ADMIN = "admin"
 
 
+OFFICE_ROLES = frozenset(r.value for r in OfficeRole)
+
+
 class ProposalStatus(StrEnum):
     OPEN = "open"
     UNDER_REVIEW = "under_review"

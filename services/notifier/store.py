@@ -39,6 +39,11 @@ class ResidentCache(Protocol):
     async def with_interests(self, tenant: str, interests: list[str]) -> list[KnownResident]: ...
 
 
+def _given(**fields) -> dict:
+    """The fields that were given (not None), lists copied."""
+    return {name: list(value) if isinstance(value, list) else value for name, value in fields.items() if value is not None}
+
+
 class MongoDeliveryStore:
     def __init__(self, db: AsyncDatabase) -> None:
         self.deliveries = db["deliveries"]
@@ -86,9 +91,8 @@ class MongoResidentCache:
                        interests: list[str] | None = None, dm_channel: str | None = None) -> None:
         """What a resident event taught us, in one write (each one costs a round trip and a
         read-then-write on the local store); fields left None are kept as they are."""
-        fields = {"locale": locale, "language": language, "dm_channel": dm_channel,
-                  "interests": list(interests) if interests is not None else None}
-        await self._set(tenant, user_id, {k: v for k, v in fields.items() if v is not None})
+        await self._set(tenant, user_id, _given(locale=locale, language=language, interests=interests,
+                                                dm_channel=dm_channel))
 
     async def forget(self, tenant: str, user_id: str) -> None:
         await self.residents.delete_one({"_id": resident_key(tenant, user_id)})
@@ -151,10 +155,8 @@ class InMemoryResidentCache:
     async def remember(self, tenant: str, user_id: str, *, locale: str | None = None, language: str | None = None,
                        interests: list[str] | None = None, dm_channel: str | None = None) -> None:
         entry = self._entry(tenant, user_id)
-        entry.locale = entry.locale if locale is None else locale
-        entry.language = entry.language if language is None else language
-        entry.interests = entry.interests if interests is None else list(interests)
-        entry.dm_channel = entry.dm_channel if dm_channel is None else dm_channel
+        for name, value in _given(locale=locale, language=language, interests=interests, dm_channel=dm_channel).items():
+            setattr(entry, name, value)
 
     async def forget(self, tenant: str, user_id: str) -> None:
         self.residents.pop(resident_key(tenant, user_id), None)

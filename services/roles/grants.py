@@ -108,8 +108,7 @@ async def granted_event(
         term_ends_at=granted.term_ends_at,
         grant_id=granted.grant_id,
         application_id=granted.application_id,
-        role_member_ids=await members_of(store, granted.tenant, granted.role),
-        members_as_of=datetime.now(UTC) if granted.role in OFFICE_ROLES else None,
+        **await membership(store, granted),
         channel_id=channel_id,
         response_url=response_url,
     )
@@ -133,8 +132,7 @@ async def revoked_event(
         cause=claim.cause.value,
         grant_id=revoked.grant_id,
         department=revoked.department,
-        role_member_ids=await _members_after(store, revoked),
-        members_as_of=datetime.now(UTC) if revoked.role in OFFICE_ROLES else None,
+        **await membership(store, revoked, ended=True),
         notify_user_ids=notify or [],
         channel_id=channel_id,
         response_url=response_url,
@@ -142,21 +140,21 @@ async def revoked_event(
     return _event(topics.ROLE_REVOKED, derive_id(claim.cause_id, f"revoked/{revoked.grant_id}"), revoked, data)
 
 
-async def members_of(store: RoleStore, tenant: str, role: str) -> list[str] | None:
-    """Everyone holding an office role, for its Slack user group (`OCO_ROLE_USERGROUPS`).
+async def membership(store: RoleStore, changed: Grant, *, ended: bool = False) -> dict:
+    """`role_member_ids` and `members_as_of` of an event about `changed`: everyone holding
+    the office role after the change, for its Slack user group (`OCO_ROLE_USERGROUPS`).
 
-    None for a category role: every resident holds one, so its list grows with the city —
+    Nothing for a category role: every resident holds one, so its list grows with the city —
     read on every grant it made the grants of a city quadratic, and the event would pass
     Kafka's record size at some 80,000 residents of one category."""
-    if role not in OFFICE_ROLES:
-        return None
-    return await store.holders(tenant, role)
+    if changed.role not in OFFICE_ROLES:
+        return {}
+    members = await _members_after(store, changed) if ended else await store.holders(changed.tenant, changed.role)
+    return {"role_member_ids": members, "members_as_of": datetime.now(UTC)}
 
 
-async def _members_after(store: RoleStore, revoked: Grant) -> list[str] | None:
-    """Holders of an office role once `revoked` is gone (its slot may not be freed yet)."""
-    if revoked.role not in OFFICE_ROLES:
-        return None
+async def _members_after(store: RoleStore, revoked: Grant) -> list[str]:
+    """Holders of the role once `revoked` is gone (its slot may not be freed yet)."""
     members = set(await store.holders(revoked.tenant, revoked.role))
     others = [
         g for g in await store.active_grants(revoked.tenant, revoked.user_id)

@@ -16,10 +16,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from shared.events import Category, OfficeRole
+from shared.events import OFFICE_ROLES, Category, OfficeRole
 
 CATEGORY_ROLES = frozenset(c.value for c in Category)
-OFFICE_ROLES = frozenset(r.value for r in OfficeRole)
 ALL_ROLES = CATEGORY_ROLES | OFFICE_ROLES
 
 

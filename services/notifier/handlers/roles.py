@@ -26,7 +26,7 @@ from pymongo.errors import DuplicateKeyError
 from shared import topics
 from shared.envelope import CloudEvent, TypedEvent
 from shared.errors import PermanentError
-from shared.events import (OfficeRole, RoleApplicationOpened, RoleApplicationRejected, RoleDenied, RoleGranted,
+from shared.events import (OFFICE_ROLES, RoleApplicationOpened, RoleApplicationRejected, RoleDenied, RoleGranted,
                            RoleRevoked)
 from shared.service import ServiceRuntime
 from shared.slack_ids import ActionId
@@ -46,9 +46,6 @@ class RolesNotifierSettings(BaseSettings):
     review_channel_id: str = ""
     role_usergroups: dict[str, str] = {}
 
-
-# The roles whose grants carry their member list (see the module docstring).
-OFFICE_ROLE_NAMES = frozenset(r.value for r in OfficeRole)
 
 ROLE_NAMES = {
     "ja": {"employee": "職員", "section_chief": "課長", "ambassador": "アンバサダー", "admin": "管理者"},
@@ -320,9 +317,9 @@ async def when_application_rejected_tell_applicant(
 
 def register(runtime: ServiceRuntime, deps: NotifierDeps) -> None:
     settings = RolesNotifierSettings()
-    if unsynced := sorted(set(settings.role_usergroups) - OFFICE_ROLE_NAMES):
+    if unsynced := sorted(set(settings.role_usergroups) - OFFICE_ROLES):
         log.warning("OCO_ROLE_USERGROUPS names %s: only office roles (%s) are kept in step with a user group",
-                    ", ".join(unsynced), ", ".join(sorted(OFFICE_ROLE_NAMES)))
+                    ", ".join(unsynced), ", ".join(sorted(OFFICE_ROLES)))
     clock = MongoMembershipClock(runtime.db)
     common = {"slack": deps.slack, "residents": deps.residents}
     consume(runtime, deps, topics.ROLE_APPLICATION_OPENED, when_application_opened_post_for_review,
